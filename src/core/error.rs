@@ -1,0 +1,96 @@
+//! Error codes shared by every layer. The string form is the stable `.code`
+//! JS callers match on, so variants may be added but never renamed.
+
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum ErrorCode {
+    LoginFailed = 1,
+    ExchangeFailed = 2,
+    Unauthorized = 3,
+    HttpError = 4,
+    Network = 5,
+    Timeout = 6,
+    BadConfig = 7,
+    RandomUnavailable = 8,
+    BadInput = 9,
+}
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 9] = [
+        ErrorCode::LoginFailed,
+        ErrorCode::ExchangeFailed,
+        ErrorCode::Unauthorized,
+        ErrorCode::HttpError,
+        ErrorCode::Network,
+        ErrorCode::Timeout,
+        ErrorCode::BadConfig,
+        ErrorCode::RandomUnavailable,
+        ErrorCode::BadInput,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::LoginFailed => "LOGIN_FAILED",
+            ErrorCode::ExchangeFailed => "EXCHANGE_FAILED",
+            ErrorCode::Unauthorized => "UNAUTHORIZED",
+            ErrorCode::HttpError => "HTTP_ERROR",
+            ErrorCode::Network => "NETWORK",
+            ErrorCode::Timeout => "TIMEOUT",
+            ErrorCode::BadConfig => "BAD_CONFIG",
+            ErrorCode::RandomUnavailable => "RANDOM_UNAVAILABLE",
+            ErrorCode::BadInput => "BAD_INPUT",
+        }
+    }
+
+    /// The numeric form used on the hot path across the wasm boundary.
+    pub fn from_u8(n: u8) -> Option<ErrorCode> {
+        ErrorCode::ALL.iter().copied().find(|c| *c as u8 == n)
+    }
+
+    pub fn from_name(name: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.iter().copied().find(|c| c.as_str() == name)
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Error {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl Error {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Error { code, message: message.into() }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_by_number_and_name() {
+        for code in ErrorCode::ALL {
+            assert_eq!(ErrorCode::from_u8(code as u8), Some(code));
+            assert_eq!(ErrorCode::from_name(code.as_str()), Some(code));
+        }
+        assert_eq!(ErrorCode::from_u8(0), None);
+        assert_eq!(ErrorCode::from_name("NOPE"), None);
+    }
+}

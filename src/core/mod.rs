@@ -1,0 +1,15 @@
+//! The pure-Rust core: every decision wxsession makes lives here, with no
+//! wasm-bindgen types and no I/O, so it runs under plain `cargo test` with a
+//! virtual clock. Hosts (the wasm boundary, the JS glue) execute the effects
+//! this core asks for and report back what happened.
+
+pub mod config;
+pub mod error;
+pub mod random;
+pub mod session;
+pub mod single_flight;
+pub mod token;
+
+pub use config::{CheckSessionPolicy, SessionConfig};
+pub use error::{Error, ErrorCode};
+pub use session::{Effect, LoginOutcome, ReqId, Session, SessionState};

@@ -1,0 +1,348 @@
+//! The mini-program login session as a state machine that performs no I/O.
+//!
+//! A host drives it: it calls `request`, runs each `Effect` the machine queues
+//! (`wx.checkSession`, `wx.login` + code exchange, the HTTP request) and
+//! reports the outcome back. Because every decision happens here, single
+//! flight, expiry and the bounded re-login loop are tested with a virtual
+//! clock in plain `cargo test`, and every host gets the same behaviour.
+
+use crate::core::config::{CheckSessionPolicy, SessionConfig};
+use crate::core::error::ErrorCode;
+use crate::core::single_flight::{Flight, Joined};
+use crate::core::token::{Loaded, TokenRecord};
+use std::collections::{BTreeMap, VecDeque};
+
+pub type ReqId = u32;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionState {
+    Anonymous,
+    LoggingIn,
+    Authenticated,
+}
+
+impl SessionState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionState::Anonymous => "anonymous",
+            SessionState::LoggingIn => "logging-in",
+            SessionState::Authenticated => "authenticated",
+        }
+    }
+}
+
+/// Work the host must do, in queue order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Run `wx.checkSession`, then call `check_session_done(check, ok)`.
+    CheckSession { check: u32 },
+    /// Run `wx.login` and the code exchange, then call `login_done(login, …)`.
+    Login { login: u32 },
+    /// Send request `req` with the token of `generation` (see `token()`).
+    Send { req: ReqId, generation: u32 },
+    /// Settle `req` successfully (with the last response, for requests).
+    Resolve { req: ReqId },
+    Reject { req: ReqId, code: ErrorCode },
+    /// Write `persisted_value()` to storage; a failed write may be ignored.
+    Persist,
+    ClearStorage,
+    State(SessionState),
+}
+
+/// What the host's login attempt produced.
+#[derive(Debug, Clone, Copy)]
+pub enum LoginOutcome<'a> {
+    /// The exchange answered 2xx with this body; the core validates it.
+    Exchanged { token: Option<&'a str>, expires_in: Option<f64> },
+    Failed(ErrorCode),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    Send,
+    LoginOnly,
+}
+
+#[derive(Debug)]
+struct Pending {
+    purpose: Purpose,
+    replays: u32,
+    sent_generation: Option<u32>,
+}
+
+#[derive(Debug)]
+pub struct Session {
+    config: SessionConfig,
+    token: Option<TokenRecord>,
+    /// Bumped whenever a token is adopted, so a 401 can tell whether it was
+    /// caused by the current token or by one that was already replaced.
+    generation: u32,
+    /// `wx.checkSession` passed, or a fresh `wx.login` made it moot.
+    checked: bool,
+    login: Flight<ReqId>,
+    /// `logout()` ran while a login was in flight: its token must not be kept.
+    login_stale: bool,
+    check: Flight<ReqId>,
+    pending: BTreeMap<ReqId, Pending>,
+    next_req: ReqId,
+    effects: VecDeque<Effect>,
+    reported: SessionState,
+}
+
+impl Session {
+    pub fn new(config: SessionConfig, stored: Option<&str>, now: u64) -> Session {
+        let token = match TokenRecord::load(stored) {
+            Loaded::Valid(t) if t.is_fresh(now, config.expiry_margin_ms) => Some(t),
+            // Expired, corrupted or foreign: anonymous; the next login overwrites it.
+            _ => None,
+        };
+        let generation = u32::from(token.is_some());
+        let mut s = Session {
+            config,
+            token,
+            generation,
+            checked: false,
+            login: Flight::default(),
+            login_stale: false,
+            check: Flight::default(),
+            pending: BTreeMap::new(),
+            next_req: 0,
+            effects: VecDeque::new(),
+            reported: SessionState::Anonymous,
+        };
+        s.reported = s.state();
+        s
+    }
+
+    pub fn state(&self) -> SessionState {
+        if self.login.running().is_some() {
+            SessionState::LoggingIn
+        } else if self.token.is_some() {
+            SessionState::Authenticated
+        } else {
+            SessionState::Anonymous
+        }
+    }
+
+    /// The token of the current generation, for the request header.
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_ref().map(|t| t.token.as_str())
+    }
+
+    pub fn generation(&self) -> u32 {
+        self.generation
+    }
+
+    pub fn expires_at(&self) -> Option<u64> {
+        self.token.as_ref().and_then(|t| t.expires_at)
+    }
+
+    pub fn persisted_value(&self) -> Option<String> {
+        self.token.as_ref().map(TokenRecord::to_json)
+    }
+
+    pub fn pending_count(&self) -> usize {
+        self.pending.len()
+    }
+
+    pub fn next_effect(&mut self) -> Option<Effect> {
+        self.effects.pop_front()
+    }
+
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        self.effects.drain(..).collect()
+    }
+
+    /// A business request wants to go out. Returns its id.
+    pub fn request(&mut self, now: u64) -> ReqId {
+        let id = self.add(Purpose::Send);
+        self.route(id, now);
+        self.report_state();
+        id
+    }
+
+    /// `login()`: settle once logged in; with `force`, always with a new login.
+    pub fn login(&mut self, force: bool, now: u64) -> ReqId {
+        let id = self.add(Purpose::LoginOnly);
+        if force {
+            self.token = None;
+            self.join_login(id);
+        } else {
+            self.route(id, now);
+        }
+        self.report_state();
+        id
+    }
+
+    pub fn logout(&mut self) {
+        self.token = None;
+        self.checked = false;
+        if self.login.running().is_some() {
+            self.login_stale = true;
+        }
+        self.effects.push_back(Effect::ClearStorage);
+        self.report_state();
+    }
+
+    pub fn check_session_done(&mut self, check: u32, ok: bool, now: u64) {
+        let Some(waiters) = self.check.complete(check) else { return };
+        if ok {
+            self.checked = true;
+        } else {
+            // WeChat's session is gone, so whatever the backend holds for this
+            // user is suspect: log in again before anything is sent.
+            self.token = None;
+            self.checked = false;
+        }
+        for id in waiters {
+            if self.token_is_fresh(now) && self.login.running().is_none() {
+                self.dispatch(id);
+            } else {
+                self.route(id, now);
+            }
+        }
+        self.report_state();
+    }
+
+    pub fn login_done(&mut self, login: u32, outcome: LoginOutcome<'_>, now: u64) {
+        let Some(waiters) = self.login.complete(login) else { return };
+        if std::mem::take(&mut self.login_stale) {
+            // Logged out meanwhile: the new token belongs to nobody. Waiters
+            // still want a session, so they start a fresh login.
+            for id in waiters {
+                self.route(id, now);
+            }
+            self.report_state();
+            return;
+        }
+        let result = match outcome {
+            LoginOutcome::Exchanged { token, expires_in } => {
+                TokenRecord::from_exchange(token, expires_in, now).map_err(|e| e.code)
+            }
+            LoginOutcome::Failed(code) => Err(code),
+        };
+        match result {
+            Ok(record) => {
+                self.token = Some(record);
+                self.generation = self.generation.wrapping_add(1);
+                self.checked = true;
+                self.effects.push_back(Effect::Persist);
+                for id in waiters {
+                    self.dispatch(id);
+                }
+            }
+            Err(code) => {
+                for id in waiters {
+                    self.settle(id, Err(code));
+                }
+            }
+        }
+        self.report_state();
+    }
+
+    /// The server answered request `req` with `status`.
+    pub fn response(&mut self, req: ReqId, status: u16, now: u64) {
+        let Some(p) = self.pending.get_mut(&req) else { return };
+        if (200..300).contains(&status) {
+            self.settle(req, Ok(()));
+        } else if self.config.relogin_on.contains(&status) {
+            let replay = p.replays < self.config.max_relogin;
+            p.replays += 1;
+            let sent_with = p.sent_generation;
+            // Drop the token only if this request carried it: a 401 for a
+            // token already replaced must not throw away the new one.
+            if self.token.is_some() && sent_with == Some(self.generation) {
+                self.token = None;
+                self.effects.push_back(Effect::ClearStorage);
+            }
+            if replay {
+                self.route(req, now);
+            } else {
+                self.settle(req, Err(ErrorCode::Unauthorized));
+            }
+        } else {
+            self.settle(req, Err(ErrorCode::HttpError));
+        }
+        self.report_state();
+    }
+
+    /// The request never got a status: network error or timeout.
+    pub fn request_failed(&mut self, req: ReqId, code: ErrorCode) {
+        self.settle(req, Err(code));
+        self.report_state();
+    }
+
+    fn add(&mut self, purpose: Purpose) -> ReqId {
+        self.next_req = self.next_req.wrapping_add(1);
+        let id = self.next_req;
+        self.pending.insert(id, Pending { purpose, replays: 0, sent_generation: None });
+        id
+    }
+
+    fn token_is_fresh(&self, now: u64) -> bool {
+        matches!(&self.token, Some(t) if t.is_fresh(now, self.config.expiry_margin_ms))
+    }
+
+    /// Decides the next step for a request that has no token to send yet.
+    fn route(&mut self, id: ReqId, now: u64) {
+        if self.login.running().is_some() {
+            self.join_login(id);
+        } else if !self.token_is_fresh(now) {
+            self.token = None;
+            self.join_login(id);
+        } else if self.needs_check() {
+            if let Joined::Started(check) = self.check.join(id) {
+                self.effects.push_back(Effect::CheckSession { check });
+            }
+        } else {
+            self.dispatch(id);
+        }
+    }
+
+    fn needs_check(&self) -> bool {
+        match self.config.check_session {
+            CheckSessionPolicy::Never => false,
+            CheckSessionPolicy::Once => !self.checked,
+            CheckSessionPolicy::Always => true,
+        }
+    }
+
+    fn join_login(&mut self, id: ReqId) {
+        if let Joined::Started(login) = self.login.join(id) {
+            self.effects.push_back(Effect::Login { login });
+        }
+    }
+
+    fn dispatch(&mut self, id: ReqId) {
+        let Some(p) = self.pending.get_mut(&id) else { return };
+        match p.purpose {
+            Purpose::Send => {
+                p.sent_generation = Some(self.generation);
+                self.effects.push_back(Effect::Send { req: id, generation: self.generation });
+            }
+            Purpose::LoginOnly => self.settle(id, Ok(())),
+        }
+    }
+
+    fn settle(&mut self, id: ReqId, result: Result<(), ErrorCode>) {
+        if self.pending.remove(&id).is_none() {
+            return;
+        }
+        self.effects.push_back(match result {
+            Ok(()) => Effect::Resolve { req: id },
+            Err(code) => Effect::Reject { req: id, code },
+        });
+    }
+
+    fn report_state(&mut self) {
+        let now = self.state();
+        if now != self.reported {
+            self.reported = now;
+            self.effects.push_back(Effect::State(now));
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "session_tests.rs"]
+mod tests;

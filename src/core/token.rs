@@ -1,0 +1,155 @@
+//! The app's own session token as the client keeps it: validated on the way
+//! in (exchange response, storage) so that nothing downstream has to doubt it.
+
+use crate::core::error::{Error, ErrorCode};
+use serde::{Deserialize, Serialize};
+
+/// Persisted format version; a value without it is somebody else's data.
+const FORMAT_VERSION: u32 = 1;
+/// Tokens travel in an HTTP header; anything this large is a server bug.
+const MAX_TOKEN_LEN: usize = 8 * 1024;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Persisted {
+    v: u32,
+    token: String,
+    #[serde(rename = "issuedAt")]
+    issued_at: u64,
+    #[serde(rename = "expiresAt")]
+    expires_at: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub token: String,
+    pub issued_at: u64,
+    /// `None`: the server gave no lifetime; the token lives until a 401.
+    pub expires_at: Option<u64>,
+}
+
+/// What was found in storage. Both bad shapes mean "anonymous"; they are kept
+/// apart only so hosts can report them.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Loaded {
+    Missing,
+    Valid(TokenRecord),
+    Unusable,
+}
+
+impl TokenRecord {
+    /// Builds a record from what the app backend's exchange returned.
+    pub fn from_exchange(token: Option<&str>, expires_in_secs: Option<f64>, now: u64) -> Result<Self, Error> {
+        let token = token.unwrap_or("");
+        check_token(token).map_err(|why| Error::new(ErrorCode::ExchangeFailed, why))?;
+        let expires_at = match expires_in_secs {
+            None => None,
+            Some(s) if s.is_finite() && s > 0.0 => Some(now.saturating_add((s * 1000.0).min(1e15) as u64)),
+            Some(_) => {
+                return Err(Error::new(ErrorCode::ExchangeFailed, "expiresIn must be a positive number of seconds"))
+            }
+        };
+        Ok(TokenRecord { token: token.to_owned(), issued_at: now, expires_at })
+    }
+
+    pub fn load(raw: Option<&str>) -> Loaded {
+        let raw = match raw {
+            None | Some("") => return Loaded::Missing,
+            Some(raw) => raw,
+        };
+        match serde_json::from_str::<Persisted>(raw) {
+            Ok(p) if p.v == FORMAT_VERSION && check_token(&p.token).is_ok() => {
+                if matches!(p.expires_at, Some(e) if e < p.issued_at) {
+                    return Loaded::Unusable;
+                }
+                Loaded::Valid(TokenRecord { token: p.token, issued_at: p.issued_at, expires_at: p.expires_at })
+            }
+            _ => Loaded::Unusable,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        let p = Persisted {
+            v: FORMAT_VERSION,
+            token: self.token.clone(),
+            issued_at: self.issued_at,
+            expires_at: self.expires_at,
+        };
+        serde_json::to_string(&p).expect("a struct of strings and integers always serialises")
+    }
+
+    /// Usable at `now`, renewing `margin_ms` early. The margin is capped at half
+    /// the token's lifetime so that short-lived tokens are still used at all.
+    pub fn is_fresh(&self, now: u64, margin_ms: u64) -> bool {
+        match self.expires_at {
+            None => true,
+            Some(expires_at) => {
+                let lifetime = expires_at.saturating_sub(self.issued_at);
+                let margin = margin_ms.min(lifetime / 2);
+                now < expires_at.saturating_sub(margin)
+            }
+        }
+    }
+}
+
+fn check_token(token: &str) -> Result<(), &'static str> {
+    if token.is_empty() {
+        return Err("the exchange response has no token");
+    }
+    if token.len() > MAX_TOKEN_LEN {
+        return Err("the token is longer than 8 KiB");
+    }
+    // A control character would split or corrupt the Authorization header.
+    if token.chars().any(|c| c.is_control()) {
+        return Err("the token contains control characters");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_through_storage() {
+        let t = TokenRecord::from_exchange(Some("abc"), Some(7200.0), 1_000).unwrap();
+        assert_eq!(t.expires_at, Some(7_201_000));
+        assert_eq!(TokenRecord::load(Some(&t.to_json())), Loaded::Valid(t));
+    }
+
+    #[test]
+    fn missing_corrupt_and_foreign_values_are_not_tokens() {
+        assert_eq!(TokenRecord::load(None), Loaded::Missing);
+        assert_eq!(TokenRecord::load(Some("")), Loaded::Missing);
+        for bad in [
+            "{", "null", "42", "\"tok\"", "{\"token\":\"x\"}",
+            "{\"v\":2,\"token\":\"x\",\"issuedAt\":0,\"expiresAt\":null}",
+            "{\"v\":1,\"token\":\"\",\"issuedAt\":0,\"expiresAt\":null}",
+            "{\"v\":1,\"token\":\"x\",\"issuedAt\":5,\"expiresAt\":4}",
+            "{\"v\":1,\"token\":\"x\",\"issuedAt\":0,\"expiresAt\":null,\"sessionKey\":\"k\"}",
+        ] {
+            assert_eq!(TokenRecord::load(Some(bad)), Loaded::Unusable, "{bad}");
+        }
+    }
+
+    #[test]
+    fn exchange_bodies_without_a_usable_token_fail_with_exchange_failed() {
+        for (tok, exp) in [(None, None), (Some(""), None), (Some("a\r\nX-Evil: 1"), None), (Some("a"), Some(-1.0)), (Some("a"), Some(f64::NAN))] {
+            let err = TokenRecord::from_exchange(tok, exp, 0).unwrap_err();
+            assert_eq!(err.code, ErrorCode::ExchangeFailed);
+        }
+        assert!(TokenRecord::from_exchange(Some(&"x".repeat(9000)), None, 0).is_err());
+    }
+
+    #[test]
+    fn freshness_renews_early_but_never_more_than_half_the_lifetime() {
+        let long = TokenRecord::from_exchange(Some("t"), Some(7200.0), 0).unwrap();
+        assert!(long.is_fresh(7_139_999, 60_000));
+        assert!(!long.is_fresh(7_140_000, 60_000));
+        let short = TokenRecord::from_exchange(Some("t"), Some(2.0), 0).unwrap();
+        assert!(short.is_fresh(999, 60_000));
+        assert!(!short.is_fresh(1_000, 60_000));
+        let forever = TokenRecord::from_exchange(Some("t"), None, 0).unwrap();
+        assert!(forever.is_fresh(u64::MAX, 60_000));
+    }
+}
