@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use wxsession::core::{
-    CheckSessionPolicy, Effect, ErrorCode, LoginOutcome, ReqId, Session, SessionConfig,
+    CheckSessionPolicy, Effect, Error, ErrorCode, LoginOutcome, ReqId, Session, SessionConfig,
 };
 
 struct Rng(u64);
@@ -97,7 +97,11 @@ impl World {
                         ErrorCode::ExchangeFailed,
                         ErrorCode::Timeout,
                     ][rng.below(3) as usize];
-                    self.s.login_done(l, LoginOutcome::Failed(code), self.now);
+                    self.s.login_done(
+                        l,
+                        LoginOutcome::Failed(Error::new(code, "simulated")),
+                        self.now,
+                    );
                 } else {
                     self.issued += 1;
                     let tok = format!("t{}", self.issued);

@@ -17,7 +17,9 @@ impl CheckSessionPolicy {
             "once" => Ok(Self::Once),
             "always" => Ok(Self::Always),
             "never" => Ok(Self::Never),
-            other => Err(bad(format!("checkSession must be 'once', 'always' or 'never', not {other:?}"))),
+            other => Err(bad(format!(
+                "checkSession must be 'once', 'always' or 'never', not {other:?}"
+            ))),
         }
     }
 }
@@ -45,20 +47,31 @@ impl Default for SessionConfig {
 }
 
 impl SessionConfig {
-    pub fn new(check_session: &str, relogin_on: &[f64], max_relogin: f64, expiry_margin_ms: f64) -> Result<Self, Error> {
+    pub fn new(
+        check_session: &str,
+        relogin_on: &[f64],
+        max_relogin: f64,
+        expiry_margin_ms: f64,
+    ) -> Result<Self, Error> {
         let check_session = CheckSessionPolicy::parse(check_session)?;
         let mut statuses = Vec::with_capacity(relogin_on.len());
         for &s in relogin_on {
             if !(s.fract() == 0.0 && (400.0..=599.0).contains(&s)) {
-                return Err(bad(format!("reloginOn takes HTTP error statuses (400-599), not {s}")));
+                return Err(bad(format!(
+                    "reloginOn takes HTTP error statuses (400-599), not {s}"
+                )));
             }
             statuses.push(s as u16);
         }
         if !(max_relogin.fract() == 0.0 && (0.0..=5.0).contains(&max_relogin)) {
-            return Err(bad(format!("maxRelogin must be a whole number from 0 to 5, not {max_relogin}")));
+            return Err(bad(format!(
+                "maxRelogin must be a whole number from 0 to 5, not {max_relogin}"
+            )));
         }
         if !(0.0..=86_400_000.0).contains(&expiry_margin_ms) {
-            return Err(bad(format!("expiryMargin must be 0..86400000 ms, not {expiry_margin_ms}")));
+            return Err(bad(format!(
+                "expiryMargin must be 0..86400000 ms, not {expiry_margin_ms}"
+            )));
         }
         Ok(SessionConfig {
             check_session,
@@ -79,7 +92,10 @@ mod tests {
 
     #[test]
     fn accepts_the_documented_defaults() {
-        assert_eq!(SessionConfig::new("once", &[401.0], 1.0, 60_000.0).unwrap(), SessionConfig::default());
+        assert_eq!(
+            SessionConfig::new("once", &[401.0], 1.0, 60_000.0).unwrap(),
+            SessionConfig::default()
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod error;
+pub mod options;
 pub mod random;
 pub mod session;
 pub mod single_flight;
@@ -12,4 +13,5 @@ pub mod token;
 
 pub use config::{CheckSessionPolicy, SessionConfig};
 pub use error::{Error, ErrorCode};
+pub use options::{ClientOptions, HostKind, ResolvedOptions};
 pub use session::{Effect, LoginOutcome, ReqId, Session, SessionState};

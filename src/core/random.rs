@@ -21,7 +21,10 @@ impl Drbg {
     /// Mixes `entropy` into the state; the first call must bring ≥16 bytes.
     pub fn reseed(&mut self, entropy: &[u8]) -> Result<(), Error> {
         if self.key.is_none() && entropy.len() < MIN_SEED {
-            return Err(Error::new(ErrorCode::BadInput, "a first seed needs at least 16 bytes of entropy"));
+            return Err(Error::new(
+                ErrorCode::BadInput,
+                "a first seed needs at least 16 bytes of entropy",
+            ));
         }
         let mut h = Sha1::new();
         h.update(b"wxsession-seed");
@@ -36,23 +39,38 @@ impl Drbg {
     }
 
     pub fn fill(&mut self, out: &mut [u8]) -> Result<(), Error> {
-        let key = self
-            .key
-            .ok_or_else(|| Error::new(ErrorCode::RandomUnavailable, "no entropy source has seeded the generator"))?;
+        let key = self.key.ok_or_else(|| {
+            Error::new(
+                ErrorCode::RandomUnavailable,
+                "no entropy source has seeded the generator",
+            )
+        })?;
         for chunk in out.chunks_mut(20) {
             self.counter += 1;
-            let block: [u8; 20] = Sha1::new().chain_update(key).chain_update(self.counter.to_be_bytes()).finalize().into();
+            let block: [u8; 20] = Sha1::new()
+                .chain_update(key)
+                .chain_update(self.counter.to_be_bytes())
+                .finalize()
+                .into();
             chunk.copy_from_slice(&block[..chunk.len()]);
         }
         // Ratchet the key so a state captured later cannot replay past output.
         self.counter += 1;
-        self.key = Some(Sha1::new().chain_update(b"ratchet").chain_update(key).chain_update(self.counter.to_be_bytes()).finalize().into());
+        self.key = Some(
+            Sha1::new()
+                .chain_update(b"ratchet")
+                .chain_update(key)
+                .chain_update(self.counter.to_be_bytes())
+                .finalize()
+                .into(),
+        );
         Ok(())
     }
 
     /// `len` characters from `[A-Za-z0-9]`, unbiased (rejection sampling).
     pub fn alphanumeric(&mut self, len: usize) -> Result<String, Error> {
-        const ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        const ALPHABET: &[u8; 62] =
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
         if len == 0 || len > 1024 {
             return Err(Error::new(ErrorCode::BadInput, "length must be 1..=1024"));
         }
@@ -79,7 +97,10 @@ mod tests {
     #[test]
     fn refuses_to_run_unseeded() {
         let mut d = Drbg::default();
-        assert_eq!(d.fill(&mut [0; 4]).unwrap_err().code, ErrorCode::RandomUnavailable);
+        assert_eq!(
+            d.fill(&mut [0; 4]).unwrap_err().code,
+            ErrorCode::RandomUnavailable
+        );
         assert_eq!(d.reseed(&[1; 8]).unwrap_err().code, ErrorCode::BadInput);
     }
 

@@ -7,7 +7,7 @@
 //! clock in plain `cargo test`, and every host gets the same behaviour.
 
 use crate::core::config::{CheckSessionPolicy, SessionConfig};
-use crate::core::error::ErrorCode;
+use crate::core::error::{Error, ErrorCode};
 use crate::core::single_flight::{Flight, Joined};
 use crate::core::token::{Loaded, TokenRecord};
 use std::collections::{BTreeMap, VecDeque};
@@ -35,14 +35,26 @@ impl SessionState {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Effect {
     /// Run `wx.checkSession`, then call `check_session_done(check, ok)`.
-    CheckSession { check: u32 },
+    CheckSession {
+        check: u32,
+    },
     /// Run `wx.login` and the code exchange, then call `login_done(login, …)`.
-    Login { login: u32 },
+    Login {
+        login: u32,
+    },
     /// Send request `req` with the token of `generation` (see `token()`).
-    Send { req: ReqId, generation: u32 },
+    Send {
+        req: ReqId,
+        generation: u32,
+    },
     /// Settle `req` successfully (with the last response, for requests).
-    Resolve { req: ReqId },
-    Reject { req: ReqId, code: ErrorCode },
+    Resolve {
+        req: ReqId,
+    },
+    Reject {
+        req: ReqId,
+        code: ErrorCode,
+    },
     /// Write `persisted_value()` to storage; a failed write may be ignored.
     Persist,
     ClearStorage,
@@ -50,11 +62,14 @@ pub enum Effect {
 }
 
 /// What the host's login attempt produced.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub enum LoginOutcome<'a> {
     /// The exchange answered 2xx with this body; the core validates it.
-    Exchanged { token: Option<&'a str>, expires_in: Option<f64> },
-    Failed(ErrorCode),
+    Exchanged {
+        token: Option<&'a str>,
+        expires_in: Option<f64>,
+    },
+    Failed(Error),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +97,8 @@ pub struct Session {
     login: Flight<ReqId>,
     /// `logout()` ran while a login was in flight: its token must not be kept.
     login_stale: bool,
+    /// Why the last login failed, for the messages of the waiters it rejects.
+    login_error: Option<Error>,
     check: Flight<ReqId>,
     pending: BTreeMap<ReqId, Pending>,
     next_req: ReqId,
@@ -91,27 +108,37 @@ pub struct Session {
 
 impl Session {
     pub fn new(config: SessionConfig, stored: Option<&str>, now: u64) -> Session {
-        let token = match TokenRecord::load(stored) {
-            Loaded::Valid(t) if t.is_fresh(now, config.expiry_margin_ms) => Some(t),
-            // Expired, corrupted or foreign: anonymous; the next login overwrites it.
-            _ => None,
-        };
-        let generation = u32::from(token.is_some());
         let mut s = Session {
             config,
-            token,
-            generation,
+            token: None,
+            generation: 0,
             checked: false,
             login: Flight::default(),
             login_stale: false,
+            login_error: None,
             check: Flight::default(),
             pending: BTreeMap::new(),
             next_req: 0,
             effects: VecDeque::new(),
             reported: SessionState::Anonymous,
         };
-        s.reported = s.state();
+        s.restore(stored, now);
         s
+    }
+
+    /// Adopts the token a previous app lifecycle stored, if it is still good.
+    /// Returns whether it was adopted.
+    pub fn restore(&mut self, stored: Option<&str>, now: u64) -> bool {
+        match TokenRecord::load(stored) {
+            Loaded::Valid(t) if t.is_fresh(now, self.config.expiry_margin_ms) => {
+                self.token = Some(t);
+                self.generation = self.generation.wrapping_add(1);
+                self.reported = self.state();
+                true
+            }
+            // Expired, corrupted or foreign: anonymous; the next login overwrites it.
+            _ => false,
+        }
     }
 
     pub fn state(&self) -> SessionState {
@@ -139,6 +166,10 @@ impl Session {
 
     pub fn persisted_value(&self) -> Option<String> {
         self.token.as_ref().map(TokenRecord::to_json)
+    }
+
+    pub fn last_login_error(&self) -> Option<&Error> {
+        self.login_error.as_ref()
     }
 
     pub fn pending_count(&self) -> usize {
@@ -185,7 +216,9 @@ impl Session {
     }
 
     pub fn check_session_done(&mut self, check: u32, ok: bool, now: u64) {
-        let Some(waiters) = self.check.complete(check) else { return };
+        let Some(waiters) = self.check.complete(check) else {
+            return;
+        };
         if ok {
             self.checked = true;
         } else {
@@ -205,7 +238,9 @@ impl Session {
     }
 
     pub fn login_done(&mut self, login: u32, outcome: LoginOutcome<'_>, now: u64) {
-        let Some(waiters) = self.login.complete(login) else { return };
+        let Some(waiters) = self.login.complete(login) else {
+            return;
+        };
         if std::mem::take(&mut self.login_stale) {
             // Logged out meanwhile: the new token belongs to nobody. Waiters
             // still want a session, so they start a fresh login.
@@ -217,9 +252,9 @@ impl Session {
         }
         let result = match outcome {
             LoginOutcome::Exchanged { token, expires_in } => {
-                TokenRecord::from_exchange(token, expires_in, now).map_err(|e| e.code)
+                TokenRecord::from_exchange(token, expires_in, now)
             }
-            LoginOutcome::Failed(code) => Err(code),
+            LoginOutcome::Failed(error) => Err(error),
         };
         match result {
             Ok(record) => {
@@ -231,10 +266,11 @@ impl Session {
                     self.dispatch(id);
                 }
             }
-            Err(code) => {
+            Err(error) => {
                 for id in waiters {
-                    self.settle(id, Err(code));
+                    self.settle(id, Err(error.code));
                 }
+                self.login_error = Some(error);
             }
         }
         self.report_state();
@@ -242,7 +278,9 @@ impl Session {
 
     /// The server answered request `req` with `status`.
     pub fn response(&mut self, req: ReqId, status: u16, now: u64) {
-        let Some(p) = self.pending.get_mut(&req) else { return };
+        let Some(p) = self.pending.get_mut(&req) else {
+            return;
+        };
         if (200..300).contains(&status) {
             self.settle(req, Ok(()));
         } else if self.config.relogin_on.contains(&status) {
@@ -275,7 +313,14 @@ impl Session {
     fn add(&mut self, purpose: Purpose) -> ReqId {
         self.next_req = self.next_req.wrapping_add(1);
         let id = self.next_req;
-        self.pending.insert(id, Pending { purpose, replays: 0, sent_generation: None });
+        self.pending.insert(
+            id,
+            Pending {
+                purpose,
+                replays: 0,
+                sent_generation: None,
+            },
+        );
         id
     }
 
@@ -314,11 +359,16 @@ impl Session {
     }
 
     fn dispatch(&mut self, id: ReqId) {
-        let Some(p) = self.pending.get_mut(&id) else { return };
+        let Some(p) = self.pending.get_mut(&id) else {
+            return;
+        };
         match p.purpose {
             Purpose::Send => {
                 p.sent_generation = Some(self.generation);
-                self.effects.push_back(Effect::Send { req: id, generation: self.generation });
+                self.effects.push_back(Effect::Send {
+                    req: id,
+                    generation: self.generation,
+                });
             }
             Purpose::LoginOnly => self.settle(id, Ok(())),
         }

@@ -7,23 +7,52 @@ use crate::core::config::SessionConfig;
 const T0: u64 = 1_700_000_000_000;
 
 fn cfg(check: &str) -> SessionConfig {
-    SessionConfig { check_session: CheckSessionPolicy::parse(check).unwrap(), ..SessionConfig::default() }
+    SessionConfig {
+        check_session: CheckSessionPolicy::parse(check).unwrap(),
+        ..SessionConfig::default()
+    }
 }
 
 fn stored(token: &str, expires_at: Option<u64>) -> String {
-    TokenRecord { token: token.into(), issued_at: T0 - 1000, expires_at }.to_json()
+    TokenRecord {
+        token: token.into(),
+        issued_at: T0 - 1000,
+        expires_at,
+    }
+    .to_json()
 }
 
 fn logins(effects: &[Effect]) -> Vec<u32> {
-    effects.iter().filter_map(|e| if let Effect::Login { login } = e { Some(*login) } else { None }).collect()
+    effects
+        .iter()
+        .filter_map(|e| {
+            if let Effect::Login { login } = e {
+                Some(*login)
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 fn sends(effects: &[Effect]) -> Vec<(ReqId, u32)> {
-    effects.iter().filter_map(|e| if let Effect::Send { req, generation } = e { Some((*req, *generation)) } else { None }).collect()
+    effects
+        .iter()
+        .filter_map(|e| {
+            if let Effect::Send { req, generation } = e {
+                Some((*req, *generation))
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 fn ok_login(token: &str) -> LoginOutcome<'_> {
-    LoginOutcome::Exchanged { token: Some(token), expires_in: Some(7200.0) }
+    LoginOutcome::Exchanged {
+        token: Some(token),
+        expires_in: Some(7200.0),
+    }
 }
 
 #[test]
@@ -32,7 +61,12 @@ fn cold_burst_shares_one_login_and_every_request_carries_the_new_token() {
     let ids: Vec<_> = (0..50).map(|_| s.request(T0)).collect();
     let fx = s.take_effects();
     assert_eq!(logins(&fx).len(), 1);
-    assert_eq!(fx.iter().filter(|e| matches!(e, Effect::State(SessionState::LoggingIn))).count(), 1);
+    assert_eq!(
+        fx.iter()
+            .filter(|e| matches!(e, Effect::State(SessionState::LoggingIn)))
+            .count(),
+        1
+    );
     s.login_done(logins(&fx)[0], ok_login("tok"), T0 + 5);
     let fx = s.take_effects();
     assert_eq!(fx[0], Effect::Persist);
@@ -45,16 +79,25 @@ fn cold_burst_shares_one_login_and_every_request_carries_the_new_token() {
 
 #[test]
 fn a_failed_login_rejects_every_waiter_and_the_next_call_starts_afresh() {
-    for code in [ErrorCode::LoginFailed, ErrorCode::ExchangeFailed, ErrorCode::Timeout] {
+    for code in [
+        ErrorCode::LoginFailed,
+        ErrorCode::ExchangeFailed,
+        ErrorCode::Timeout,
+    ] {
         let mut s = Session::new(cfg("once"), None, T0);
         let a = s.request(T0);
         let b = s.login(false, T0);
         let login = logins(&s.take_effects())[0];
-        s.login_done(login, LoginOutcome::Failed(code), T0);
+        s.login_done(
+            login,
+            LoginOutcome::Failed(crate::core::Error::new(code, "boom")),
+            T0,
+        );
         let fx = s.take_effects();
         assert!(fx.contains(&Effect::Reject { req: a, code }));
         assert!(fx.contains(&Effect::Reject { req: b, code }));
         assert_eq!(s.pending_count(), 0);
+        assert_eq!(s.last_login_error().unwrap().message, "boom");
         assert_eq!(s.state(), SessionState::Anonymous);
         s.request(T0);
         let again = logins(&s.take_effects());
@@ -71,8 +114,18 @@ fn an_exchange_body_without_a_token_is_exchange_failed() {
     let mut s = Session::new(cfg("never"), None, T0);
     let a = s.request(T0);
     let login = logins(&s.take_effects())[0];
-    s.login_done(login, LoginOutcome::Exchanged { token: None, expires_in: None }, T0);
-    assert!(s.take_effects().contains(&Effect::Reject { req: a, code: ErrorCode::ExchangeFailed }));
+    s.login_done(
+        login,
+        LoginOutcome::Exchanged {
+            token: None,
+            expires_in: None,
+        },
+        T0,
+    );
+    assert!(s.take_effects().contains(&Effect::Reject {
+        req: a,
+        code: ErrorCode::ExchangeFailed
+    }));
 }
 
 #[test]
@@ -80,7 +133,13 @@ fn warm_start_with_a_valid_stored_token_needs_no_login() {
     let mut s = Session::new(cfg("never"), Some(&stored("old", Some(T0 + 3_600_000))), T0);
     assert_eq!(s.state(), SessionState::Authenticated);
     let a = s.request(T0);
-    assert_eq!(s.take_effects(), vec![Effect::Send { req: a, generation: 1 }]);
+    assert_eq!(
+        s.take_effects(),
+        vec![Effect::Send {
+            req: a,
+            generation: 1
+        }]
+    );
     assert_eq!(s.token(), Some("old"));
 }
 
@@ -122,24 +181,40 @@ fn a_401_storm_shares_one_relogin_including_late_arrivals() {
     // Arrives after the re-login finished, sent with the old token: replayed
     // with the new one, and the new token is kept.
     s.response(ids[2], 401, T0);
-    assert_eq!(s.take_effects(), vec![Effect::Send { req: ids[2], generation: 2 }]);
+    assert_eq!(
+        s.take_effects(),
+        vec![Effect::Send {
+            req: ids[2],
+            generation: 2
+        }]
+    );
     assert_eq!(s.token(), Some("new"));
     // Still rejected after the replay: UNAUTHORIZED, no further login.
     s.response(ids[0], 401, T0);
     let fx = s.take_effects();
-    assert!(fx.contains(&Effect::Reject { req: ids[0], code: ErrorCode::Unauthorized }));
+    assert!(fx.contains(&Effect::Reject {
+        req: ids[0],
+        code: ErrorCode::Unauthorized
+    }));
     assert!(logins(&fx).is_empty());
 }
 
 #[test]
 fn max_relogin_zero_never_logs_in_again_for_a_request() {
-    let config = SessionConfig { max_relogin: 0, check_session: CheckSessionPolicy::Never, ..SessionConfig::default() };
+    let config = SessionConfig {
+        max_relogin: 0,
+        check_session: CheckSessionPolicy::Never,
+        ..SessionConfig::default()
+    };
     let mut s = Session::new(config, Some(&stored("old", None)), T0);
     let a = s.request(T0);
     s.take_effects();
     s.response(a, 401, T0);
     let fx = s.take_effects();
-    assert!(fx.contains(&Effect::Reject { req: a, code: ErrorCode::Unauthorized }));
+    assert!(fx.contains(&Effect::Reject {
+        req: a,
+        code: ErrorCode::Unauthorized
+    }));
     assert!(logins(&fx).is_empty());
 }
 
@@ -152,7 +227,13 @@ fn other_statuses_are_http_errors_and_2xx_resolves() {
     s.response(b, 204, T0);
     assert_eq!(
         s.take_effects(),
-        vec![Effect::Reject { req: a, code: ErrorCode::HttpError }, Effect::Resolve { req: b }]
+        vec![
+            Effect::Reject {
+                req: a,
+                code: ErrorCode::HttpError
+            },
+            Effect::Resolve { req: b }
+        ]
     );
 }
 
@@ -165,7 +246,13 @@ fn check_session_once_runs_once_per_lifecycle_and_is_shared() {
     s.check_session_done(1, true, T0);
     assert_eq!(sends(&s.take_effects()), vec![(a, 1), (b, 1)]);
     let c = s.request(T0);
-    assert_eq!(s.take_effects(), vec![Effect::Send { req: c, generation: 1 }]);
+    assert_eq!(
+        s.take_effects(),
+        vec![Effect::Send {
+            req: c,
+            generation: 1
+        }]
+    );
 }
 
 #[test]
@@ -194,7 +281,13 @@ fn a_failed_check_session_forces_a_relogin() {
     assert_eq!(sends(&s.take_effects()), vec![(a, 2)]);
     // A fresh login counts as checked.
     let b = s.request(T0);
-    assert_eq!(s.take_effects(), vec![Effect::Send { req: b, generation: 2 }]);
+    assert_eq!(
+        s.take_effects(),
+        vec![Effect::Send {
+            req: b,
+            generation: 2
+        }]
+    );
 }
 
 #[test]
@@ -212,7 +305,10 @@ fn a_fresh_login_needs_no_check_session() {
 fn logout_clears_and_the_next_request_logs_in() {
     let mut s = Session::new(cfg("never"), Some(&stored("t", None)), T0);
     s.logout();
-    assert_eq!(s.take_effects(), vec![Effect::ClearStorage, Effect::State(SessionState::Anonymous)]);
+    assert_eq!(
+        s.take_effects(),
+        vec![Effect::ClearStorage, Effect::State(SessionState::Anonymous)]
+    );
     s.request(T0);
     assert_eq!(logins(&s.take_effects()).len(), 1);
 }
@@ -249,7 +345,13 @@ fn network_failures_settle_the_request() {
     let a = s.request(T0);
     s.take_effects();
     s.request_failed(a, ErrorCode::Network);
-    assert_eq!(s.take_effects(), vec![Effect::Reject { req: a, code: ErrorCode::Network }]);
+    assert_eq!(
+        s.take_effects(),
+        vec![Effect::Reject {
+            req: a,
+            code: ErrorCode::Network
+        }]
+    );
     // Unknown and settled ids are ignored rather than double-settled.
     s.response(a, 200, T0);
     s.request_failed(999, ErrorCode::Timeout);

@@ -19,7 +19,11 @@ pub enum Joined {
 
 impl<W> Default for Flight<W> {
     fn default() -> Self {
-        Flight { running: None, next_id: 0, waiters: Vec::new() }
+        Flight {
+            running: None,
+            next_id: 0,
+            waiters: Vec::new(),
+        }
     }
 }
 
@@ -58,7 +62,9 @@ mod tests {
     #[test]
     fn first_join_starts_later_ones_wait() {
         let mut f = Flight::default();
-        let Joined::Started(id) = f.join('a') else { panic!() };
+        let Joined::Started(id) = f.join('a') else {
+            panic!()
+        };
         assert_eq!(f.join('b'), Joined::Waiting(id));
         assert_eq!(f.complete(id), Some(vec!['a', 'b']));
         assert_eq!(f.running(), None);
@@ -67,10 +73,14 @@ mod tests {
     #[test]
     fn stale_completion_is_ignored_and_next_join_starts_anew() {
         let mut f = Flight::default();
-        let Joined::Started(first) = f.join(1) else { panic!() };
+        let Joined::Started(first) = f.join(1) else {
+            panic!()
+        };
         f.complete(first).unwrap();
         assert_eq!(f.complete(first), None);
-        let Joined::Started(second) = f.join(2) else { panic!() };
+        let Joined::Started(second) = f.join(2) else {
+            panic!()
+        };
         assert_ne!(first, second);
         assert_eq!(f.complete(first), None);
         assert_eq!(f.complete(second), Some(vec![2]));

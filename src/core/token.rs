@@ -39,17 +39,30 @@ pub enum Loaded {
 
 impl TokenRecord {
     /// Builds a record from what the app backend's exchange returned.
-    pub fn from_exchange(token: Option<&str>, expires_in_secs: Option<f64>, now: u64) -> Result<Self, Error> {
+    pub fn from_exchange(
+        token: Option<&str>,
+        expires_in_secs: Option<f64>,
+        now: u64,
+    ) -> Result<Self, Error> {
         let token = token.unwrap_or("");
         check_token(token).map_err(|why| Error::new(ErrorCode::ExchangeFailed, why))?;
         let expires_at = match expires_in_secs {
             None => None,
-            Some(s) if s.is_finite() && s > 0.0 => Some(now.saturating_add((s * 1000.0).min(1e15) as u64)),
+            Some(s) if s.is_finite() && s > 0.0 => {
+                Some(now.saturating_add((s * 1000.0).min(1e15) as u64))
+            }
             Some(_) => {
-                return Err(Error::new(ErrorCode::ExchangeFailed, "expiresIn must be a positive number of seconds"))
+                return Err(Error::new(
+                    ErrorCode::ExchangeFailed,
+                    "expiresIn must be a positive number of seconds",
+                ))
             }
         };
-        Ok(TokenRecord { token: token.to_owned(), issued_at: now, expires_at })
+        Ok(TokenRecord {
+            token: token.to_owned(),
+            issued_at: now,
+            expires_at,
+        })
     }
 
     pub fn load(raw: Option<&str>) -> Loaded {
@@ -62,7 +75,11 @@ impl TokenRecord {
                 if matches!(p.expires_at, Some(e) if e < p.issued_at) {
                     return Loaded::Unusable;
                 }
-                Loaded::Valid(TokenRecord { token: p.token, issued_at: p.issued_at, expires_at: p.expires_at })
+                Loaded::Valid(TokenRecord {
+                    token: p.token,
+                    issued_at: p.issued_at,
+                    expires_at: p.expires_at,
+                })
             }
             _ => Loaded::Unusable,
         }
@@ -122,7 +139,11 @@ mod tests {
         assert_eq!(TokenRecord::load(None), Loaded::Missing);
         assert_eq!(TokenRecord::load(Some("")), Loaded::Missing);
         for bad in [
-            "{", "null", "42", "\"tok\"", "{\"token\":\"x\"}",
+            "{",
+            "null",
+            "42",
+            "\"tok\"",
+            "{\"token\":\"x\"}",
             "{\"v\":2,\"token\":\"x\",\"issuedAt\":0,\"expiresAt\":null}",
             "{\"v\":1,\"token\":\"\",\"issuedAt\":0,\"expiresAt\":null}",
             "{\"v\":1,\"token\":\"x\",\"issuedAt\":5,\"expiresAt\":4}",
@@ -134,7 +155,13 @@ mod tests {
 
     #[test]
     fn exchange_bodies_without_a_usable_token_fail_with_exchange_failed() {
-        for (tok, exp) in [(None, None), (Some(""), None), (Some("a\r\nX-Evil: 1"), None), (Some("a"), Some(-1.0)), (Some("a"), Some(f64::NAN))] {
+        for (tok, exp) in [
+            (None, None),
+            (Some(""), None),
+            (Some("a\r\nX-Evil: 1"), None),
+            (Some("a"), Some(-1.0)),
+            (Some("a"), Some(f64::NAN)),
+        ] {
             let err = TokenRecord::from_exchange(tok, exp, 0).unwrap_err();
             assert_eq!(err.code, ErrorCode::ExchangeFailed);
         }

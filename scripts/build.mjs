@@ -1,0 +1,129 @@
+#!/usr/bin/env node
+// Builds pkg/: the MVP-only wasm (nightly build-std, target-cpu=mvp, because
+// iOS WeChat rejects post-MVP features), wasm-bindgen's bundler shims, one
+// bundle per host and the package manifest. `--if-stale` skips the work when
+// pkg/ is newer than every input.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, copyFileSync, writeFileSync, readFileSync, statSync, readdirSync, rmSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = join(root, 'pkg');
+const gen = join(root, 'build', 'bindgen');
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+const ALLOWED_FEATURES = new Set(['mutable-globals', 'sign-ext']);
+
+function newest(dir) {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+function stale() {
+  const stamp = join(pkg, 'package.json');
+  if (!existsSync(stamp)) return true;
+  const inputs = Math.max(newest(join(root, 'src')), statSync(join(root, 'Cargo.toml')).mtimeMs,
+    statSync(join(root, 'scripts', 'build.mjs')).mtimeMs);
+  return inputs > statSync(stamp).mtimeMs;
+}
+
+async function step(what, fn) {
+  const t0 = Date.now();
+  console.log(`build: ${what} ...`);
+  const r = await fn();
+  console.log(`build: ${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return r;
+}
+
+function run(cmd, args, env) {
+  execFileSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env } });
+}
+
+export function wasmFeatures(file) {
+  const out = execFileSync(bin('wasm-opt'), [file, '--print-features', '-o', '/dev/null'], { encoding: 'utf8' });
+  return out.split('\n').map((l) => l.trim().replace(/^--enable-/, '')).filter(Boolean);
+}
+
+async function build() {
+  const target = join(root, 'target', 'mvp');
+  // immediate-abort + optimize_for_size drop std's panic formatting: the
+  // core never panics on input, and the size budget is 48 KB gzip.
+  await step('cargo +nightly build (wasm32, MVP, build-std)', () => run('cargo', [
+    '+nightly', 'build', '--lib', '--release', '--target', 'wasm32-unknown-unknown',
+    '-Zbuild-std=std,panic_abort', '-Zbuild-std-features=optimize_for_size', '--quiet',
+  ], { RUSTFLAGS: '-Ctarget-cpu=mvp -Zunstable-options -Cpanic=immediate-abort', CARGO_TARGET_DIR: target }));
+  const raw = join(target, 'wasm32-unknown-unknown', 'release', 'wxsession.wasm');
+
+  rmSync(gen, { recursive: true, force: true });
+  await step('wasm-bindgen --target bundler', () => run('wasm-bindgen', [
+    raw, '--target', 'bundler', '--out-dir', gen, '--out-name', 'wxsession', '--no-typescript',
+  ]));
+  const wasm = join(gen, 'wxsession_bg.wasm');
+  // npm binaryen, never Debian's (v108 corrupts wasm-bindgen output).
+  await step('wasm-opt -Oz (npm binaryen)', () => run(bin('wasm-opt'), [
+    wasm, '-Oz', '--mvp-features', '--enable-mutable-globals', '--enable-sign-ext', '-o', wasm,
+  ]));
+  const features = wasmFeatures(wasm);
+  const extra = features.filter((f) => !ALLOWED_FEATURES.has(f));
+  if (extra.length) throw new Error(`the wasm uses post-MVP features ${extra.join(', ')}: iOS WeChat would reject it`);
+  console.log(`build: wasm features: ${features.join(', ') || '(mvp only)'}`);
+
+  rmSync(pkg, { recursive: true, force: true });
+  mkdirSync(join(pkg, 'miniprogram_dist'), { recursive: true });
+  const shared = {
+    bundle: true, minify: true, legalComments: 'none', logLevel: 'warning',
+    alias: { 'wxsession-bg': join(gen, 'wxsession_bg.js') },
+  };
+  await step('esbuild bundles', () => Promise.all([
+    esbuild.build({
+      ...shared, entryPoints: [join(root, 'src/js/miniprogram/index.js')], outfile: join(pkg, 'miniprogram_dist/index.js'),
+      format: 'cjs', platform: 'neutral', target: 'es2017', inject: [join(root, 'src/js/shared/utf8.js')],
+    }),
+    esbuild.build({
+      ...shared, entryPoints: [join(root, 'src/js/node/index.js')], outfile: join(pkg, 'node/index.cjs'),
+      format: 'cjs', platform: 'node', target: 'node18',
+    }),
+    esbuild.build({
+      ...shared, entryPoints: [join(root, 'src/js/web/index.js')], outfile: join(pkg, 'web/index.js'),
+      format: 'esm', platform: 'browser', target: 'es2020',
+    }),
+  ]));
+  copyFileSync(wasm, join(pkg, 'wxsession_bg.wasm'));
+  copyFileSync(wasm, join(pkg, 'miniprogram_dist', 'wxsession_bg.wasm'));
+  copyFileSync(join(root, 'src/js/index.d.ts'), join(pkg, 'index.d.ts'));
+  const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
+  writeFileSync(join(pkg, 'package.json'), JSON.stringify({
+    name: 'wxsession',
+    version,
+    description: 'One correct answer to "is this user logged in?" for WeChat mini-programs, H5 pages and Node backends',
+    license: 'MIT',
+    main: 'node/index.cjs',
+    module: 'web/index.js',
+    browser: 'web/index.js',
+    types: 'index.d.ts',
+    miniprogram: 'miniprogram_dist',
+    exports: {
+      '.': {
+        types: './index.d.ts',
+        node: './node/index.cjs',
+        browser: './web/index.js',
+        default: './web/index.js',
+      },
+      './package.json': './package.json',
+    },
+    files: ['node', 'web', 'miniprogram_dist', 'wxsession_bg.wasm', 'index.d.ts'],
+    sideEffects: false,
+  }, null, 2) + '\n');
+  console.log(`build: wrote ${pkg}`);
+}
+
+if (process.argv.includes('--if-stale') && !stale()) {
+  console.log('build: pkg/ is up to date');
+} else {
+  await build();
+}

@@ -1,0 +1,29 @@
+// Mini-program entry (CommonJS after bundling). Needs only what a device has:
+// wx, WXWebAssembly, timers and ES2017 built-ins.
+import { nonceStr } from 'wxsession-bg';
+import { memoisedInit } from '../shared/loader.js';
+import { initError, withTimeout } from '../shared/errors.js';
+import { createSessionWith, Session } from '../shared/session.js';
+import { wxHost, wxRandomBytes } from './wx.js';
+
+// Where WeChat DevTools' "build npm" puts this package's files.
+export const DEFAULT_WASM_PATH = '/miniprogram_npm/wxsession/wxsession_bg.wasm';
+
+export const init = memoisedInit(async (imports, options) => {
+  if (typeof WXWebAssembly === 'undefined') {
+    throw initError('WXWebAssembly is missing: wxsession needs base library 2.13.0 or later');
+  }
+  const ms = options.timeout || 10000;
+  // Entropy first: the module must never ask for randomness unseeded.
+  const entropy = await wxRandomBytes(32, ms);
+  const path = options.wasmPath || DEFAULT_WASM_PATH;
+  const result = await withTimeout(WXWebAssembly.instantiate(path, imports), ms, 'WXWebAssembly.instantiate(' + path + ')');
+  return { instance: result.instance || result, entropy };
+});
+
+export async function createSession(options) {
+  await init(options);
+  return createSessionWith('miniprogram', wxHost, options);
+}
+
+export { Session, nonceStr };

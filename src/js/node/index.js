@@ -1,0 +1,51 @@
+// Node entry (CommonJS): fetch + memory or a JSON file over the shared core.
+import { readFileSync, writeFileSync, renameSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { nonceStr } from 'wxsession-bg';
+import { memoisedInit } from '../shared/loader.js';
+import { createSessionWith, Session } from '../shared/session.js';
+import { fetchHttp, userGetCode, memoryStorage } from '../shared/fetch-host.js';
+
+export const init = memoisedInit(async (imports, options) => {
+  const path = options.wasmPath || join(__dirname, '..', 'wxsession_bg.wasm');
+  return WebAssembly.instantiate(readFileSync(path), imports);
+});
+
+// A JSON object of key -> value. Written to a temp file and renamed, so a
+// crash mid-write leaves the old file, never half of a new one.
+function fileStorage(path) {
+  const read = () => {
+    try {
+      const v = JSON.parse(readFileSync(path, 'utf8'));
+      return v && typeof v === 'object' && !Array.isArray(v) ? v : {};
+    } catch (_) {
+      return {};
+    }
+  };
+  const write = (data) => {
+    mkdirSync(dirname(path), { recursive: true });
+    const tmp = path + '.' + process.pid + '.tmp';
+    writeFileSync(tmp, JSON.stringify(data));
+    renameSync(tmp, path);
+  };
+  return {
+    get: (k) => { const v = read()[k]; return typeof v === 'string' ? v : null; },
+    set: (k, v) => { const d = read(); d[k] = v; write(d); },
+    remove: (k) => { const d = read(); delete d[k]; write(d); },
+  };
+}
+
+export async function createSession(options) {
+  await init(options);
+  const host = {
+    now: () => Date.now(),
+    checkSession: () => Promise.resolve(),
+    getCode: userGetCode(options),
+    http: fetchHttp((url, init) => fetch(url, init)),
+    storage: options.storage || (options.storagePath ? fileStorage(options.storagePath) : memoryStorage()),
+  };
+  const { storage, ...rest } = options;
+  return createSessionWith('node', host, rest);
+}
+
+export { Session, nonceStr };

@@ -1,0 +1,50 @@
+// Web entry (ES module): fetch + localStorage over the shared core.
+import { nonceStr } from 'wxsession-bg';
+import { memoisedInit } from '../shared/loader.js';
+import { createSessionWith, Session } from '../shared/session.js';
+import { fetchHttp, userGetCode, memoryStorage } from '../shared/fetch-host.js';
+
+export const init = memoisedInit(async (imports, options) => {
+  const url = options.wasmUrl || new URL('../wxsession_bg.wasm', import.meta.url);
+  if (typeof WebAssembly.instantiateStreaming === 'function') {
+    try {
+      return await WebAssembly.instantiateStreaming(fetch(url), imports);
+    } catch (_) { /* wrong MIME type on some servers: fall back to bytes */ }
+  }
+  const res = await fetch(url);
+  if (!res.ok) throw new Error('GET ' + url + ' answered HTTP ' + res.status);
+  return WebAssembly.instantiate(await res.arrayBuffer(), imports);
+});
+
+// localStorage can throw (Safari private mode, disabled cookies): fall back
+// to memory for this page's life rather than failing every request.
+function webStorage() {
+  try {
+    const ls = globalThis.localStorage;
+    const probe = '__wxsession_probe__';
+    ls.setItem(probe, '1');
+    ls.removeItem(probe);
+    return { get: (k) => ls.getItem(k), set: (k, v) => ls.setItem(k, v), remove: (k) => ls.removeItem(k) };
+  } catch (_) {
+    return memoryStorage();
+  }
+}
+
+export async function createSession(options) {
+  await init(options);
+  const host = {
+    now: () => Date.now(),
+    checkSession: () => Promise.resolve(),
+    getCode: userGetCode(options),
+    http: fetchHttp((url, init) => fetch(url, init)),
+    storage: options.storage || webStorage(),
+  };
+  return createSessionWith('web', host, withoutHostOnly(options));
+}
+
+function withoutHostOnly(options) {
+  const { storage, wasmUrl, ...rest } = options;
+  return rest;
+}
+
+export { Session, nonceStr };

@@ -1,0 +1,7 @@
+//! The `#[wasm_bindgen]` boundary: thin exports over `crate::core`. Nothing
+//! here decides anything; it converts types and turns core errors into JS
+//! `Error`s with a stable `.code`.
+
+mod errors;
+mod random;
+mod session;

@@ -1,0 +1,160 @@
+use super::errors::{code_from_name, to_js};
+use crate::core::{
+    ClientOptions, Effect, Error, ErrorCode, HostKind, LoginOutcome, ResolvedOptions, Session,
+};
+use wasm_bindgen::prelude::*;
+
+// Effect kinds in `takeEffects`, three numbers per effect: [kind, a, b].
+const CHECK: u32 = 1; // a = check id
+const LOGIN: u32 = 2; // a = login id
+const SEND: u32 = 3; // a = request id, b = token generation
+const RESOLVE: u32 = 4; // a = request id
+const REJECT: u32 = 5; // a = request id, b = error code number (see errorCodes())
+const PERSIST: u32 = 6;
+const CLEAR: u32 = 7;
+const STATE: u32 = 8; // a = 0 anonymous, 1 logging-in, 2 authenticated
+
+/// The session machine for one host. Numbers, not objects, cross the
+/// boundary on the hot path: a request costs two calls and no JSON.
+#[wasm_bindgen]
+pub struct SessionCore {
+    inner: Session,
+    options: ResolvedOptions,
+}
+
+fn ms(now: f64) -> u64 {
+    if now.is_finite() && now > 0.0 {
+        now as u64
+    } else {
+        0
+    }
+}
+
+#[wasm_bindgen]
+impl SessionCore {
+    /// Validates `options` (JSON; function values passed as `true`) for
+    /// `host` ('miniprogram' | 'web' | 'node'); throws BAD_CONFIG on any
+    /// mistake. JSON rather than a JS object keeps a JS-object deserialiser
+    /// out of the mini-program's size budget.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: &str, host: &str) -> Result<SessionCore, JsValue> {
+        let host = match host {
+            "miniprogram" => HostKind::MiniProgram,
+            "web" => HostKind::Web,
+            "node" => HostKind::Node,
+            other => {
+                return Err(to_js(Error::new(
+                    ErrorCode::BadConfig,
+                    format!("unknown host {other:?}"),
+                )))
+            }
+        };
+        let raw: ClientOptions = serde_json::from_str(options)
+            .map_err(|e| to_js(Error::new(ErrorCode::BadConfig, format!("options: {e}"))))?;
+        let (options, config) = raw.resolve(host).map_err(to_js)?;
+        Ok(SessionCore {
+            inner: Session::new(config, None, 0),
+            options,
+        })
+    }
+
+    /// The options after defaults, as JSON.
+    #[wasm_bindgen(getter)]
+    pub fn options(&self) -> String {
+        serde_json::to_string(&self.options).expect("strings and numbers always serialise")
+    }
+
+    /// Adopts what storage held under `options.storageKey`, if still valid.
+    pub fn restore(&mut self, stored: Option<String>, now: f64) -> bool {
+        self.inner.restore(stored.as_deref(), ms(now))
+    }
+
+    pub fn request(&mut self, now: f64) -> u32 {
+        self.inner.request(ms(now))
+    }
+
+    pub fn login(&mut self, force: bool, now: f64) -> u32 {
+        self.inner.login(force, ms(now))
+    }
+
+    pub fn logout(&mut self) {
+        self.inner.logout()
+    }
+
+    #[wasm_bindgen(js_name = checkSessionDone)]
+    pub fn check_session_done(&mut self, check: u32, ok: bool, now: f64) {
+        self.inner.check_session_done(check, ok, ms(now))
+    }
+
+    /// The exchange answered 2xx; `token`/`expiresIn` as found in its body.
+    #[wasm_bindgen(js_name = loginSucceeded)]
+    pub fn login_succeeded(
+        &mut self,
+        login: u32,
+        token: Option<String>,
+        expires_in: Option<f64>,
+        now: f64,
+    ) {
+        let outcome = LoginOutcome::Exchanged {
+            token: token.as_deref(),
+            expires_in,
+        };
+        self.inner.login_done(login, outcome, ms(now))
+    }
+
+    #[wasm_bindgen(js_name = loginFailed)]
+    pub fn login_failed(&mut self, login: u32, code: &str, message: &str, now: f64) {
+        let error = Error::new(code_from_name(code), message);
+        self.inner
+            .login_done(login, LoginOutcome::Failed(error), ms(now))
+    }
+
+    pub fn response(&mut self, req: u32, status: u16, now: f64) {
+        self.inner.response(req, status, ms(now))
+    }
+
+    #[wasm_bindgen(js_name = requestFailed)]
+    pub fn request_failed(&mut self, req: u32, code: &str) {
+        self.inner.request_failed(req, code_from_name(code))
+    }
+
+    /// Drains queued effects as `[kind, a, b]` triples.
+    #[wasm_bindgen(js_name = takeEffects)]
+    pub fn take_effects(&mut self) -> Vec<u32> {
+        let mut out = Vec::new();
+        while let Some(e) = self.inner.next_effect() {
+            let triple = match e {
+                Effect::CheckSession { check } => [CHECK, check, 0],
+                Effect::Login { login } => [LOGIN, login, 0],
+                Effect::Send { req, generation } => [SEND, req, generation],
+                Effect::Resolve { req } => [RESOLVE, req, 0],
+                Effect::Reject { req, code } => [REJECT, req, code as u32],
+                Effect::Persist => [PERSIST, 0, 0],
+                Effect::ClearStorage => [CLEAR, 0, 0],
+                Effect::State(s) => [STATE, s as u32, 0],
+            };
+            out.extend_from_slice(&triple);
+        }
+        out
+    }
+
+    pub fn token(&self) -> Option<String> {
+        self.inner.token().map(str::to_owned)
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn state(&self) -> String {
+        self.inner.state().as_str().to_owned()
+    }
+
+    #[wasm_bindgen(js_name = persistedValue)]
+    pub fn persisted_value(&self) -> Option<String> {
+        self.inner.persisted_value()
+    }
+
+    /// The message of the last failed login, for the errors it caused.
+    #[wasm_bindgen(js_name = lastLoginError)]
+    pub fn last_login_error(&self) -> Option<String> {
+        self.inner.last_login_error().map(|e| e.message.clone())
+    }
+}

@@ -1,0 +1,70 @@
+// A small app backend on 127.0.0.1 (node:http): POST /auth/login exchanges a
+// wx.login code for an app token; /api/* needs `Authorization: Bearer`.
+// Knobs let tests revoke tokens, fail logins and add latency; counters let
+// them assert how often each path was hit.
+import { createServer } from 'node:http';
+import { randomBytes } from 'node:crypto';
+
+export async function startAppBackend({ accounts, expiresIn = 7200, latency = 0, log = null } = {}) {
+  const state = {
+    tokens: new Map(),         // token -> { openid, expiresAt }
+    expiresIn,
+    latency,
+    failNextLogins: 0,
+    counts: { exchange: 0, api: 0, unauthorized: 0 },
+  };
+  const send = (res, status, body) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+  const server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c) => { raw += c; });
+    req.on('end', () => setTimeout(() => handle(req, res, raw), state.latency));
+  });
+  const handle = (req, res, raw) => {
+    const url = new URL(req.url, 'http://x');
+    if (req.method === 'POST' && url.pathname === '/auth/login') {
+      state.counts.exchange++;
+      if (state.failNextLogins > 0) {
+        state.failNextLogins--;
+        log && log('exchange', 503);
+        return send(res, 503, { error: 'login temporarily unavailable' });
+      }
+      let body;
+      try { body = JSON.parse(raw); } catch { return send(res, 400, { error: 'body is not JSON' }); }
+      const session = accounts.redeem(body && body.code);
+      if (session.errcode) {
+        log && log('exchange', 400, session.errmsg);
+        return send(res, 400, session);
+      }
+      const token = randomBytes(18).toString('base64url');
+      state.tokens.set(token, { openid: session.openid, expiresAt: Date.now() + state.expiresIn * 1000, extra: body });
+      log && log('exchange', 200);
+      // The session_key stays here: it never goes to the client.
+      return send(res, 200, { token, expiresIn: state.expiresIn });
+    }
+    if (url.pathname.startsWith('/api/')) {
+      state.counts.api++;
+      const auth = req.headers.authorization || '';
+      const t = state.tokens.get(auth.replace(/^Bearer /, ''));
+      if (!auth.startsWith('Bearer ') || !t || t.expiresAt <= Date.now()) {
+        state.counts.unauthorized++;
+        log && log('api', 401, url.pathname);
+        return send(res, 401, { error: 'unauthorized' });
+      }
+      if (url.pathname === '/api/fail') return send(res, 500, { error: 'boom' });
+      log && log('api', 200, url.pathname);
+      return send(res, 200, { ok: true, path: url.pathname, openid: t.openid, query: Object.fromEntries(url.searchParams), body: raw ? JSON.parse(raw) : null });
+    }
+    send(res, 404, { error: 'not found' });
+  };
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  return {
+    url: `http://127.0.0.1:${port}`,
+    state,
+    revokeAll() { state.tokens.clear(); },
+    close: () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(resolve); }),
+  };
+}
