@@ -45,6 +45,7 @@ export class Session {
     this._listeners = new Set();
     this._generation = -1;
     this._auth = '';
+    this._loginCause = null;
   }
 
   get state() { return this._core.state; }
@@ -132,7 +133,11 @@ export class Session {
       return codedError(code, what + ' with HTTP ' + p.res.status, { status: p.res.status, data: p.res.data });
     }
     if (p.err) return codedError(code, p.err.message || String(p.err), { cause: p.err });
-    return codedError(code, 'login failed: ' + (this._core.lastLoginError() || code));
+    // A login failure: the core has the message; the host error has details
+    // (HTTP status and body of a failed exchange, wx's errMsg).
+    const cause = this._loginCause;
+    const extra = cause ? { cause, status: cause.status, data: cause.data } : undefined;
+    return codedError(code, 'login failed: ' + (this._core.lastLoginError() || code), extra);
   }
 
   _check(id) {
@@ -148,11 +153,13 @@ export class Session {
         const b = body && typeof body === 'object' ? body : {};
         const token = typeof b.token === 'string' ? b.token : undefined;
         const expiresIn = typeof b.expiresIn === 'number' ? b.expiresIn : undefined;
+        this._loginCause = null;
         this._core.loginSucceeded(id, token, expiresIn, this._host.now());
         this._pump();
       },
       (err) => {
         const code = err && typeof err.code === 'string' ? err.code : 'EXCHANGE_FAILED';
+        this._loginCause = err;
         this._core.loginFailed(id, code, (err && err.message) || String(err), this._host.now());
         this._pump();
       },

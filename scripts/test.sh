@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Every test: the native core, lints, the MVP build, the wasm boundary in
+# Node and Chromium, and the built package in its three hosts.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+started=$(date +%s)
+step() { printf '\n=== %s (%ss) ===\n' "$*" "$(( $(date +%s) - started ))"; }
+
+step "cargo test: core on a virtual clock"
+cargo test --quiet
+step "clippy -D warnings (native and wasm32)"
+cargo clippy --quiet --all-targets -- -D warnings
+cargo clippy --quiet --target wasm32-unknown-unknown --lib -- -D warnings
+step "build pkg/ (nightly build-std, MVP features only)"
+node scripts/build.mjs --if-stale
+step "wasm-bindgen-test: one body in Node and headless Chromium"
+bash scripts/wasm-tests.sh
+step "node --test: the built package (mini-program sandbox, node, web in Chromium)"
+node --test --test-concurrency=1 tests/
