@@ -1,3 +1,3 @@
 pub mod core;
 #[cfg(target_arch = "wasm32")]
-mod wasm;
+pub mod wasm;

@@ -2,6 +2,6 @@
 //! here decides anything; it converts types and turns core errors into JS
 //! `Error`s with a stable `.code`.
 
-mod errors;
-mod random;
-mod session;
+pub mod errors;
+pub mod random;
+pub mod session;
