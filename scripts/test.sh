@@ -10,7 +10,7 @@ step "cargo test: core on a virtual clock"
 cargo test --quiet
 step "clippy -D warnings (native and wasm32)"
 cargo clippy --quiet --all-targets -- -D warnings
-cargo clippy --quiet --target wasm32-unknown-unknown --lib -- -D warnings
+cargo clippy --quiet --target wasm32-unknown-unknown --all-targets -- -D warnings
 step "build pkg/ (nightly build-std, MVP features only)"
 node scripts/build.mjs --if-stale
 step "wasm-bindgen-test: one body in Node and headless Chromium"

@@ -231,3 +231,14 @@ test('randomness comes from wx.getRandomValues, seeded at init', () => withWorld
   assert.match(a, /^[A-Za-z0-9]{16}$/);
   assert.notEqual(a, wxsession.nonceStr(16));
 }));
+
+test('a failed re-login after a 401 reports the login failure, not the 401', () => withWorld({}, async ({ createSession, backend }) => {
+  const session = await createSession();
+  await session.login();
+  backend.revokeAll();
+  backend.state.failNextLogins = 1;
+  const err = await session.request({ url: '/api/a' }).then(() => null, (e) => e);
+  assert.equal(err.code, 'EXCHANGE_FAILED');
+  assert.equal(err.status, 503);
+  assert.equal(err.message, 'login failed: code exchange answered HTTP 503');
+}));

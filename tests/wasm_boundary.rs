@@ -25,6 +25,8 @@ const LOGIN: u32 = 2;
 const SEND: u32 = 3;
 const RESOLVE: u32 = 4;
 const REJECT: u32 = 5;
+const SEND_NOW: u32 = 0x8000_0000;
+const FROM_LOGIN: u32 = 0x100;
 const PERSIST: u32 = 6;
 const CLEAR: u32 = 7;
 const STATE: u32 = 8;
@@ -61,9 +63,10 @@ fn assert_coded_error(err: &JsValue, code: &str) {
     assert_eq!(e.name(), "WxSessionError");
     assert_eq!(get(err, "code").as_string().as_deref(), Some(code));
     let message = String::from(e.message());
+    // The code lives in `.code`; the message is for people and does not repeat it.
     assert!(
-        message.starts_with(&format!("{code}: ")),
-        "message {message:?} should start with the code"
+        !message.is_empty() && !message.starts_with(code),
+        "message {message:?} should be a plain sentence"
     );
 }
 
@@ -205,12 +208,20 @@ fn a_cold_request_logs_in_then_sends_with_the_new_generation() {
     assert_eq!(get(&record, "issuedAt").as_f64(), Some(1_500.0));
     assert_eq!(get(&record, "expiresAt").as_f64(), Some(3_601_500.0));
 
-    core.response(req, 200, 2_000.0);
-    assert_eq!(effects(&mut core), [[RESOLVE, req, 0]]);
+    // The hot path: a 2xx resolves without queueing anything...
+    assert!(core.response(req, 200, 2_000.0));
+    assert!(effects(&mut core).is_empty());
 
-    // A warm request goes straight out with the current generation.
+    // ...and a warm request says "send now" in its id's top bit.
     let warm = core.request(2_500.0);
-    assert_eq!(effects(&mut core), [[SEND, warm, 1]]);
+    assert_eq!(warm & SEND_NOW, SEND_NOW);
+    assert_eq!(warm & !SEND_NOW, req + 1);
+    assert_eq!(core.generation(), 1);
+    assert!(effects(&mut core).is_empty());
+
+    // login() while authenticated settles at once, through the queue.
+    let login_call = core.login(false, 2_600.0);
+    assert_eq!(effects(&mut core), [[RESOLVE, login_call, 0]]);
 
     // What one core persisted, another adopts (next app start).
     let mut next = web_core();
@@ -267,7 +278,7 @@ fn a_401_logs_in_again_and_a_second_401_rejects_unauthorized() {
             [STATE, ANONYMOUS, 0]
         ]
     );
-    assert_eq!(codes[fx[1][2] as usize], "UNAUTHORIZED");
+    assert_eq!(codes[(fx[1][2] & 0xff) as usize], "UNAUTHORIZED");
 
     // Any other non-2xx status is HTTP_ERROR.
     let other = core.request(50.0);
@@ -277,7 +288,7 @@ fn a_401_logs_in_again_and_a_second_401_rejects_unauthorized() {
     core.response(other, 500, 70.0);
     let fx = effects(&mut core);
     assert_eq!(fx[0][..2], [REJECT, other]);
-    assert_eq!(codes[fx[0][2] as usize], "HTTP_ERROR");
+    assert_eq!(codes[(fx[0][2] & 0xff) as usize], "HTTP_ERROR");
 }
 
 #[wasm_bindgen_test]
@@ -291,7 +302,12 @@ fn reject_codes_name_the_host_reported_failure() {
     core.login_failed(login, "LOGIN_FAILED", "wx.login: fail", 10.0);
     let fx = effects(&mut core);
     assert_eq!(fx[0][..2], [REJECT, req], "{fx:?}");
-    assert_eq!(codes[fx[0][2] as usize], "LOGIN_FAILED");
+    assert_eq!(codes[(fx[0][2] & 0xff) as usize], "LOGIN_FAILED");
+    assert_eq!(
+        fx[0][2] & FROM_LOGIN,
+        FROM_LOGIN,
+        "flagged as a login failure"
+    );
     assert_eq!(core.last_login_error().as_deref(), Some("wx.login: fail"));
 
     // An exchange answer without a token is EXCHANGE_FAILED.
@@ -300,7 +316,7 @@ fn reject_codes_name_the_host_reported_failure() {
     core.login_succeeded(login, None, None, 30.0);
     let fx = effects(&mut core);
     assert_eq!(fx[0][..2], [REJECT, req], "{fx:?}");
-    assert_eq!(codes[fx[0][2] as usize], "EXCHANGE_FAILED");
+    assert_eq!(codes[(fx[0][2] & 0xff) as usize], "EXCHANGE_FAILED");
 
     // requestFailed: TIMEOUT stays TIMEOUT; a name the core does not know is
     // still a failure (NETWORK), never a success.
@@ -312,7 +328,7 @@ fn reject_codes_name_the_host_reported_failure() {
         core.request_failed(req, reported);
         let fx = effects(&mut core);
         assert_eq!(fx[0][..2], [REJECT, req], "{fx:?}");
-        assert_eq!(codes[fx[0][2] as usize], expected);
+        assert_eq!(codes[(fx[0][2] & 0xff) as usize], expected);
         core.logout();
         assert_eq!(effects(&mut core)[0], [CLEAR, 0, 0]);
     }
@@ -339,14 +355,11 @@ fn make_error_builds_coded_js_errors() {
     let err = make_error("TIMEOUT", "no answer within 10000 ms");
     assert_coded_error(&err, "TIMEOUT");
     let e: &js_sys::Error = err.unchecked_ref();
-    assert_eq!(
-        String::from(e.message()),
-        "TIMEOUT: no answer within 10000 ms"
-    );
+    assert_eq!(String::from(e.message()), "no answer within 10000 ms");
     // It is an ordinary, throwable Error: toString shows name and message.
     assert_eq!(
         String::from(e.to_string()),
-        "WxSessionError: TIMEOUT: no answer within 10000 ms"
+        "WxSessionError: no answer within 10000 ms"
     );
 }
 

@@ -13,6 +13,7 @@ use crate::core::token::{Loaded, TokenRecord};
 use std::collections::{BTreeMap, VecDeque};
 
 pub type ReqId = u32;
+pub const MAX_REQ_ID: ReqId = 0x7fff_ffff;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SessionState {
@@ -51,9 +52,12 @@ pub enum Effect {
     Resolve {
         req: ReqId,
     },
+    /// `login`: the failure came from the login this request waited for,
+    /// not from its own response, so hosts can report the right details.
     Reject {
         req: ReqId,
         code: ErrorCode,
+        login: bool,
     },
     /// Write `persisted_value()` to storage; a failed write may be ignored.
     Persist,
@@ -180,6 +184,16 @@ impl Session {
         self.effects.pop_front()
     }
 
+    /// Pops the queue's only effect if `want` accepts it: lets a host take
+    /// the common case (send now, resolve now) without draining a list.
+    pub fn take_only(&mut self, want: impl Fn(&Effect) -> bool) -> Option<Effect> {
+        if self.effects.len() == 1 && want(&self.effects[0]) {
+            self.effects.pop_front()
+        } else {
+            None
+        }
+    }
+
     pub fn take_effects(&mut self) -> Vec<Effect> {
         self.effects.drain(..).collect()
     }
@@ -268,7 +282,7 @@ impl Session {
             }
             Err(error) => {
                 for id in waiters {
-                    self.settle(id, Err(error.code));
+                    self.settle(id, Err((error.code, true)));
                 }
                 self.login_error = Some(error);
             }
@@ -296,22 +310,27 @@ impl Session {
             if replay {
                 self.route(req, now);
             } else {
-                self.settle(req, Err(ErrorCode::Unauthorized));
+                self.settle(req, Err((ErrorCode::Unauthorized, false)));
             }
         } else {
-            self.settle(req, Err(ErrorCode::HttpError));
+            self.settle(req, Err((ErrorCode::HttpError, false)));
         }
         self.report_state();
     }
 
     /// The request never got a status: network error or timeout.
     pub fn request_failed(&mut self, req: ReqId, code: ErrorCode) {
-        self.settle(req, Err(code));
+        self.settle(req, Err((code, false)));
         self.report_state();
     }
 
     fn add(&mut self, purpose: Purpose) -> ReqId {
-        self.next_req = self.next_req.wrapping_add(1);
+        // Ids stay below 2^31 so hosts may use the top bit as a flag.
+        self.next_req = if self.next_req >= MAX_REQ_ID {
+            1
+        } else {
+            self.next_req + 1
+        };
         let id = self.next_req;
         self.pending.insert(
             id,
@@ -374,13 +393,17 @@ impl Session {
         }
     }
 
-    fn settle(&mut self, id: ReqId, result: Result<(), ErrorCode>) {
+    fn settle(&mut self, id: ReqId, result: Result<(), (ErrorCode, bool)>) {
         if self.pending.remove(&id).is_none() {
             return;
         }
         self.effects.push_back(match result {
             Ok(()) => Effect::Resolve { req: id },
-            Err(code) => Effect::Reject { req: id, code },
+            Err((code, login)) => Effect::Reject {
+                req: id,
+                code,
+                login,
+            },
         });
     }
 

@@ -94,8 +94,16 @@ fn a_failed_login_rejects_every_waiter_and_the_next_call_starts_afresh() {
             T0,
         );
         let fx = s.take_effects();
-        assert!(fx.contains(&Effect::Reject { req: a, code }));
-        assert!(fx.contains(&Effect::Reject { req: b, code }));
+        assert!(fx.contains(&Effect::Reject {
+            req: a,
+            code,
+            login: true
+        }));
+        assert!(fx.contains(&Effect::Reject {
+            req: b,
+            code,
+            login: true
+        }));
         assert_eq!(s.pending_count(), 0);
         assert_eq!(s.last_login_error().unwrap().message, "boom");
         assert_eq!(s.state(), SessionState::Anonymous);
@@ -124,7 +132,8 @@ fn an_exchange_body_without_a_token_is_exchange_failed() {
     );
     assert!(s.take_effects().contains(&Effect::Reject {
         req: a,
-        code: ErrorCode::ExchangeFailed
+        code: ErrorCode::ExchangeFailed,
+        login: true,
     }));
 }
 
@@ -194,7 +203,8 @@ fn a_401_storm_shares_one_relogin_including_late_arrivals() {
     let fx = s.take_effects();
     assert!(fx.contains(&Effect::Reject {
         req: ids[0],
-        code: ErrorCode::Unauthorized
+        code: ErrorCode::Unauthorized,
+        login: false,
     }));
     assert!(logins(&fx).is_empty());
 }
@@ -213,7 +223,8 @@ fn max_relogin_zero_never_logs_in_again_for_a_request() {
     let fx = s.take_effects();
     assert!(fx.contains(&Effect::Reject {
         req: a,
-        code: ErrorCode::Unauthorized
+        code: ErrorCode::Unauthorized,
+        login: false,
     }));
     assert!(logins(&fx).is_empty());
 }
@@ -230,7 +241,8 @@ fn other_statuses_are_http_errors_and_2xx_resolves() {
         vec![
             Effect::Reject {
                 req: a,
-                code: ErrorCode::HttpError
+                code: ErrorCode::HttpError,
+                login: false,
             },
             Effect::Resolve { req: b }
         ]
@@ -349,7 +361,8 @@ fn network_failures_settle_the_request() {
         s.take_effects(),
         vec![Effect::Reject {
             req: a,
-            code: ErrorCode::Network
+            code: ErrorCode::Network,
+            login: false,
         }]
     );
     // Unknown and settled ids are ignored rather than double-settled.

@@ -6,7 +6,7 @@ use wasm_bindgen::prelude::*;
 /// stable `.code`, so callers can branch without parsing messages.
 #[wasm_bindgen(js_name = makeError)]
 pub fn make_error(code: &str, message: &str) -> JsValue {
-    let err = js_sys::Error::new(&format!("{code}: {message}"));
+    let err = js_sys::Error::new(message);
     err.set_name("WxSessionError");
     // Setting a property on a fresh Error cannot fail.
     let _ = Reflect::set(&err, &"code".into(), &code.into());

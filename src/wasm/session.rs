@@ -9,10 +9,12 @@ const CHECK: u32 = 1; // a = check id
 const LOGIN: u32 = 2; // a = login id
 const SEND: u32 = 3; // a = request id, b = token generation
 const RESOLVE: u32 = 4; // a = request id
-const REJECT: u32 = 5; // a = request id, b = error code number (see errorCodes())
+const REJECT: u32 = 5; // a = request id, b = error code number (see errorCodes()) | 256 if the login failed
 const PERSIST: u32 = 6;
 const CLEAR: u32 = 7;
 const STATE: u32 = 8; // a = 0 anonymous, 1 logging-in, 2 authenticated
+/// Flag on `request`'s result: send now, nothing queued (ids are < 2^31).
+const SEND_NOW: u32 = 0x8000_0000;
 
 /// The session machine for one host. Numbers, not objects, cross the
 /// boundary on the hot path: a request costs two calls and no JSON.
@@ -69,8 +71,24 @@ impl SessionCore {
         self.inner.restore(stored.as_deref(), ms(now))
     }
 
+    /// Returns the request id, plus `SEND_NOW` when the only thing to do is
+    /// to send it with the current token (then nothing is queued).
     pub fn request(&mut self, now: f64) -> u32 {
-        self.inner.request(ms(now))
+        let id = self.inner.request(ms(now));
+        let fast = self
+            .inner
+            .take_only(|e| matches!(e, Effect::Send { req, .. } if *req == id));
+        if fast.is_some() {
+            id | SEND_NOW
+        } else {
+            id
+        }
+    }
+
+    /// The generation of the current token; it changes when a login succeeds.
+    #[wasm_bindgen(getter)]
+    pub fn generation(&self) -> u32 {
+        self.inner.generation()
     }
 
     pub fn login(&mut self, force: bool, now: f64) -> u32 {
@@ -109,8 +127,13 @@ impl SessionCore {
             .login_done(login, LoginOutcome::Failed(error), ms(now))
     }
 
-    pub fn response(&mut self, req: u32, status: u16, now: f64) {
-        self.inner.response(req, status, ms(now))
+    /// Returns true when the only outcome is that `req` resolves (then
+    /// nothing is queued); otherwise drain `takeEffects`.
+    pub fn response(&mut self, req: u32, status: u16, now: f64) -> bool {
+        self.inner.response(req, status, ms(now));
+        self.inner
+            .take_only(|e| matches!(e, Effect::Resolve { req: r } if *r == req))
+            .is_some()
     }
 
     #[wasm_bindgen(js_name = requestFailed)]
@@ -128,7 +151,9 @@ impl SessionCore {
                 Effect::Login { login } => [LOGIN, login, 0],
                 Effect::Send { req, generation } => [SEND, req, generation],
                 Effect::Resolve { req } => [RESOLVE, req, 0],
-                Effect::Reject { req, code } => [REJECT, req, code as u32],
+                Effect::Reject { req, code, login } => {
+                    [REJECT, req, code as u32 | (u32::from(login) << 8)]
+                }
                 Effect::Persist => [PERSIST, 0, 0],
                 Effect::ClearStorage => [CLEAR, 0, 0],
                 Effect::State(s) => [STATE, s as u32, 0],

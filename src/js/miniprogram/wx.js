@@ -1,36 +1,80 @@
-// Promisified wx.* with a hard deadline: WeChat APIs report through
-// success/fail callbacks, and a callback that never comes must not leave a
-// caller waiting.
+// wx.* with a hard deadline: WeChat APIs report through success/fail
+// callbacks, and a callback that never comes must not leave a caller
+// waiting. Callbacks first (the request hot path uses them directly);
+// promises on top for everything else.
 import { codedError } from '../shared/errors.js';
 
+// Looked up once: a global lookup per call is measurable on the request
+// hot path (and slow inside sandboxes).
+const dateNow = Date.now;
+const WX = typeof wx !== 'undefined' ? wx : undefined;
+
+// One timer watches every pending call instead of one timer per call, so a
+// busy page does not pay a setTimeout/clearTimeout pair per request.
+const watched = new Set();
+let timer = null;
+let armedFor = Infinity;
+
+function arm(at) {
+  if (timer !== null) clearTimeout(timer);
+  armedFor = at;
+  timer = setTimeout(sweep, Math.max(0, at - dateNow()));
+}
+
+function sweep() {
+  timer = null;
+  armedFor = Infinity;
+  const now = dateNow();
+  let next = Infinity;
+  for (const call of watched) {
+    if (call.deadline <= now) {
+      watched.delete(call);
+      call.expire();
+    } else if (call.deadline < next) {
+      next = call.deadline;
+    }
+  }
+  if (next !== Infinity) arm(next);
+}
+
+/**
+ * Calls wx[api](args) and settles exactly once: success, fail or TIMEOUT.
+ * `now` (optional) saves a clock read when the caller has just made one.
+ */
+export function wxCallback(api, args, ms, onOk, onFail, now) {
+  const fn = WX !== undefined ? WX[api] : undefined;
+  if (typeof fn !== 'function') {
+    onFail(codedError('BAD_CONFIG', 'wx.' + api + ' is not available in this base library'));
+    return;
+  }
+  const call = {
+    deadline: (now || dateNow()) + ms,
+    done: false,
+    expire: () => {
+      if (call.done) return;
+      call.done = true;
+      onFail(codedError('TIMEOUT', 'wx.' + api + ' timed out after ' + ms + ' ms'));
+    },
+  };
+  const finish = (settle, value) => {
+    if (call.done) return;
+    call.done = true;
+    watched.delete(call);
+    settle(value);
+  };
+  watched.add(call);
+  if (call.deadline < armedFor) arm(call.deadline);
+  args.success = (res) => finish(onOk, res);
+  args.fail = (err) => finish(onFail, err || { errMsg: api + ':fail' });
+  try {
+    fn.call(WX, args);
+  } catch (err) {
+    finish(onFail, err);
+  }
+}
+
 export function wxCall(api, args, ms) {
-  return new Promise((resolve, reject) => {
-    const fn = typeof wx !== 'undefined' ? wx[api] : undefined;
-    if (typeof fn !== 'function') {
-      reject(codedError('BAD_CONFIG', 'wx.' + api + ' is not available in this base library'));
-      return;
-    }
-    let done = false;
-    const timer = setTimeout(() => {
-      if (done) return;
-      done = true;
-      reject(codedError('TIMEOUT', 'wx.' + api + ' timed out after ' + ms + ' ms'));
-    }, ms);
-    const finish = (settle, value) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      settle(value);
-    };
-    try {
-      fn.call(wx, Object.assign({}, args, {
-        success: (res) => finish(resolve, res),
-        fail: (err) => finish(reject, err || { errMsg: api + ':fail' }),
-      }));
-    } catch (err) {
-      finish(reject, err);
-    }
-  });
+  return new Promise((resolve, reject) => wxCallback(api, args, ms, resolve, reject));
 }
 
 function errMsg(err) {
@@ -38,36 +82,34 @@ function errMsg(err) {
 }
 
 export const wxHost = {
-  now: () => Date.now(),
+  now: dateNow,
   checkSession: (ms) => wxCall('checkSession', {}, ms),
   getCode: (ms) => wxCall('login', { timeout: ms }, ms).then((res) => {
     if (!res || typeof res.code !== 'string' || !res.code) throw codedError('LOGIN_FAILED', 'wx.login returned no code');
     return res.code;
   }, (err) => {
-    if (err && err.code === 'TIMEOUT') throw err;
+    if (err && err.code) throw err;
     throw codedError('LOGIN_FAILED', 'wx.login failed: ' + errMsg(err), { errMsg: err && err.errMsg });
   }),
-  http: ({ url, method, data, header, timeout }) =>
-    wxCall('request', { url, method, data, header, timeout }, timeout).then(
-      (res) => ({ status: res.statusCode, data: res.data }),
-      (err) => {
-        if (err && err.code) throw err;
-        const msg = errMsg(err);
-        throw codedError(/timeout/i.test(msg) ? 'TIMEOUT' : 'NETWORK', msg, { errMsg: err && err.errMsg });
-      },
-    ),
+  send: (opts, onOk, onErr) => wxCallback('request', {
+    url: opts.url, method: opts.method, data: opts.data, header: opts.header, timeout: opts.timeout,
+  }, opts.timeout, (res) => onOk({ status: res.statusCode, data: res.data }), (err) => {
+    if (err && err.code) return onErr(err);
+    const msg = errMsg(err);
+    onErr(codedError(/timeout/i.test(msg) ? 'TIMEOUT' : 'NETWORK', msg, { errMsg: err && err.errMsg }));
+  }, opts.now),
   storage: {
     // wx.getStorageSync answers '' for a missing key.
-    get: (key) => { const v = wx.getStorageSync(key); return typeof v === 'string' && v ? v : null; },
-    set: (key, value) => wx.setStorageSync(key, value),
-    remove: (key) => wx.removeStorageSync(key),
+    get: (key) => { const v = WX.getStorageSync(key); return typeof v === 'string' && v ? v : null; },
+    set: (key, value) => WX.setStorageSync(key, value),
+    remove: (key) => WX.removeStorageSync(key),
   },
 };
 
 // wx.getRandomValues (base library 2.15+) is asynchronous, so it seeds the
 // core's generator once at start-up instead of serving each request.
 export function wxRandomBytes(length, ms) {
-  if (typeof wx === 'undefined' || typeof wx.getRandomValues !== 'function') return Promise.resolve(null);
+  if (WX === undefined || typeof WX.getRandomValues !== 'function') return Promise.resolve(null);
   return wxCall('getRandomValues', { length }, ms).then(
     (res) => (res && res.randomValues ? new Uint8Array(res.randomValues) : null),
     () => null,

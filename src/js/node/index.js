@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { nonceStr } from 'wxsession-bg';
 import { memoisedInit } from '../shared/loader.js';
 import { createSessionWith, Session } from '../shared/session.js';
-import { fetchHttp, userGetCode, memoryStorage } from '../shared/fetch-host.js';
+import { fetchSend, userGetCode, memoryStorage } from '../shared/fetch-host.js';
 
 export const init = memoisedInit(async (imports, options) => {
   const path = options.wasmPath || join(__dirname, '..', 'wxsession_bg.wasm');
@@ -41,7 +41,7 @@ export async function createSession(options) {
     now: () => Date.now(),
     checkSession: () => Promise.resolve(),
     getCode: userGetCode(options),
-    http: fetchHttp((url, init) => fetch(url, init)),
+    send: fetchSend((url, init) => fetch(url, init)),
     storage: options.storage || (options.storagePath ? fileStorage(options.storagePath) : memoryStorage()),
   };
   const { storage, ...rest } = options;

@@ -6,8 +6,8 @@ function query(data) {
   return Object.keys(data).map((k) => encodeURIComponent(k) + '=' + encodeURIComponent(data[k])).join('&');
 }
 
-export function fetchHttp(fetchImpl) {
-  return async function http({ url, method, data, header, timeout }) {
+export function fetchSend(fetchImpl) {
+  const http = async function http({ url, method, data, header, timeout }) {
     const headers = Object.assign({}, header);
     const upper = String(method || 'GET').toUpperCase();
     let body;
@@ -36,6 +36,7 @@ export function fetchHttp(fetchImpl) {
       clearTimeout(timer);
     }
   };
+  return (opts, onOk, onErr) => { http(opts).then(onOk, onErr); };
 }
 
 // Web and node have no wx.login: the page supplies the code itself.

@@ -2,7 +2,7 @@
 import { nonceStr } from 'wxsession-bg';
 import { memoisedInit } from '../shared/loader.js';
 import { createSessionWith, Session } from '../shared/session.js';
-import { fetchHttp, userGetCode, memoryStorage } from '../shared/fetch-host.js';
+import { fetchSend, userGetCode, memoryStorage } from '../shared/fetch-host.js';
 
 export const init = memoisedInit(async (imports, options) => {
   const url = options.wasmUrl || new URL('../wxsession_bg.wasm', import.meta.url);
@@ -36,7 +36,7 @@ export async function createSession(options) {
     now: () => Date.now(),
     checkSession: () => Promise.resolve(),
     getCode: userGetCode(options),
-    http: fetchHttp((url, init) => fetch(url, init)),
+    send: fetchSend((url, init) => fetch(url, init)),
     storage: options.storage || webStorage(),
   };
   return createSessionWith('web', host, withoutHostOnly(options));
