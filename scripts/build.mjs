@@ -76,7 +76,7 @@ async function build() {
   rmSync(pkg, { recursive: true, force: true });
   mkdirSync(join(pkg, 'miniprogram_dist'), { recursive: true });
   const shared = {
-    bundle: true, minify: true, legalComments: 'none', logLevel: 'warning',
+    bundle: true, minify: !process.argv.includes('--no-minify'), legalComments: 'none', logLevel: 'warning',
     alias: { 'wxsession-bg': join(gen, 'wxsession_bg.js') },
   };
   await step('esbuild bundles', () => Promise.all([
