@@ -18,7 +18,8 @@ impl CheckSessionPolicy {
             "always" => Ok(Self::Always),
             "never" => Ok(Self::Never),
             other => Err(bad(format!(
-                "checkSession must be 'once', 'always' or 'never', not {other:?}"
+                "checkSession must be 'once', 'always' or 'never', not {}",
+                crate::core::json::quote(other)
             ))),
         }
     }
@@ -46,40 +47,40 @@ impl Default for SessionConfig {
     }
 }
 
+/// What each number may be, for the messages that reject it.
+pub(crate) const RELOGIN_ON_RULE: &str = "reloginOn takes HTTP error statuses (400-599)";
+pub(crate) const MAX_RELOGIN_RULE: &str = "maxRelogin must be a whole number from 0 to 5";
+pub(crate) const EXPIRY_MARGIN_RULE: &str = "expiryMargin must be 0..86400000 ms";
+
 impl SessionConfig {
     pub fn new(
         check_session: &str,
-        relogin_on: &[f64],
-        max_relogin: f64,
-        expiry_margin_ms: f64,
+        relogin_on: &[u16],
+        max_relogin: u32,
+        expiry_margin_ms: u64,
     ) -> Result<Self, Error> {
         let check_session = CheckSessionPolicy::parse(check_session)?;
-        let mut statuses = Vec::with_capacity(relogin_on.len());
-        for &s in relogin_on {
-            if !(s.fract() == 0.0 && (400.0..=599.0).contains(&s)) {
-                return Err(bad(format!(
-                    "reloginOn takes HTTP error statuses (400-599), not {s}"
-                )));
-            }
-            statuses.push(s as u16);
+        if let Some(&s) = relogin_on.iter().find(|s| !(400..=599).contains(*s)) {
+            return Err(out_of_range(RELOGIN_ON_RULE, s));
         }
-        if !(max_relogin.fract() == 0.0 && (0.0..=5.0).contains(&max_relogin)) {
-            return Err(bad(format!(
-                "maxRelogin must be a whole number from 0 to 5, not {max_relogin}"
-            )));
+        if max_relogin > 5 {
+            return Err(out_of_range(MAX_RELOGIN_RULE, max_relogin));
         }
-        if !(0.0..=86_400_000.0).contains(&expiry_margin_ms) {
-            return Err(bad(format!(
-                "expiryMargin must be 0..86400000 ms, not {expiry_margin_ms}"
-            )));
+        if expiry_margin_ms > 86_400_000 {
+            return Err(out_of_range(EXPIRY_MARGIN_RULE, expiry_margin_ms));
         }
         Ok(SessionConfig {
             check_session,
-            relogin_on: statuses,
-            max_relogin: max_relogin as u32,
-            expiry_margin_ms: expiry_margin_ms as u64,
+            relogin_on: relogin_on.to_vec(),
+            max_relogin,
+            expiry_margin_ms,
         })
     }
+}
+
+/// `rule`, and the whole number that broke it.
+pub(crate) fn out_of_range(rule: &str, n: impl std::fmt::Display) -> Error {
+    bad(format!("{rule}, not {n}"))
 }
 
 fn bad(message: String) -> Error {
@@ -93,7 +94,7 @@ mod tests {
     #[test]
     fn accepts_the_documented_defaults() {
         assert_eq!(
-            SessionConfig::new("once", &[401.0], 1.0, 60_000.0).unwrap(),
+            SessionConfig::new("once", &[401], 1, 60_000).unwrap(),
             SessionConfig::default()
         );
     }
@@ -101,14 +102,22 @@ mod tests {
     #[test]
     fn rejects_out_of_range_values_with_bad_config() {
         for r in [
-            SessionConfig::new("sometimes", &[], 1.0, 0.0),
-            SessionConfig::new("once", &[200.0], 1.0, 0.0),
-            SessionConfig::new("once", &[401.5], 1.0, 0.0),
-            SessionConfig::new("once", &[], -1.0, 0.0),
-            SessionConfig::new("once", &[], 1e9, 0.0),
-            SessionConfig::new("once", &[], 1.0, f64::NAN),
+            SessionConfig::new("sometimes", &[], 1, 0),
+            SessionConfig::new("once", &[200], 1, 0),
+            SessionConfig::new("once", &[401, 600], 1, 0),
+            SessionConfig::new("once", &[], 6, 0),
+            SessionConfig::new("once", &[], u32::MAX, 0),
+            SessionConfig::new("once", &[], 1, 86_400_001),
+            SessionConfig::new("once", &[], 1, u64::MAX),
         ] {
             assert_eq!(r.unwrap_err().code, ErrorCode::BadConfig);
         }
+        let e = SessionConfig::new("once", &[401, 302], 1, 0).unwrap_err();
+        assert_eq!(
+            e.message,
+            "reloginOn takes HTTP error statuses (400-599), not 302"
+        );
+        let e = SessionConfig::new("often", &[], 1, 0).unwrap_err();
+        assert!(e.message.ends_with(r#"not "often""#), "{}", e.message);
     }
 }

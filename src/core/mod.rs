@@ -5,6 +5,8 @@
 
 pub mod config;
 pub mod error;
+pub mod json;
+pub mod json_object;
 pub mod options;
 pub mod random;
 pub mod session;

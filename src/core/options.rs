@@ -1,9 +1,13 @@
 //! `createSession` options as callers write them, checked in one place so
 //! every host rejects the same mistakes with the same `BAD_CONFIG` message.
 
-use crate::core::config::SessionConfig;
+use crate::core::config::{
+    out_of_range, SessionConfig, EXPIRY_MARGIN_RULE, MAX_RELOGIN_RULE, RELOGIN_ON_RULE,
+};
 use crate::core::error::{Error, ErrorCode};
-use serde::{Deserialize, Serialize};
+use crate::core::json::{self, quote, Value};
+
+const TIMEOUT_RULE: &str = "timeout must be 1..600000 ms";
 
 /// Which host is asking: the mini-program has `wx.login`/`wx.checkSession`;
 /// web and node pages must bring their own `getCode`.
@@ -15,8 +19,7 @@ pub enum HostKind {
 }
 
 /// Function-valued options arrive as `true` (the host keeps the function).
-#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ClientOptions {
     pub base_url: String,
     pub login_url: Option<String>,
@@ -28,16 +31,15 @@ pub struct ClientOptions {
     pub storage_key: Option<String>,
     pub storage_path: Option<String>,
     pub check_session: Option<String>,
-    pub relogin_on: Option<Vec<f64>>,
-    pub max_relogin: Option<f64>,
-    pub timeout: Option<f64>,
-    pub expiry_margin: Option<f64>,
+    pub relogin_on: Option<Vec<u16>>,
+    pub max_relogin: Option<u32>,
+    pub timeout: Option<u64>,
+    pub expiry_margin: Option<u64>,
     pub wasm_path: Option<String>,
 }
 
 /// The options after defaults and checks; what the host glue reads.
-#[derive(Clone, Debug, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResolvedOptions {
     pub base_url: String,
     pub login_url: Option<String>,
@@ -45,15 +47,66 @@ pub struct ResolvedOptions {
     pub token_prefix: String,
     pub storage_key: String,
     pub storage_path: Option<String>,
-    pub timeout: f64,
+    pub timeout: u64,
+}
+
+impl ResolvedOptions {
+    /// `{baseUrl, loginUrl, tokenHeader, tokenPrefix, storageKey, storagePath,
+    /// timeout}`; the absent optional ones are `null`.
+    pub fn to_json(&self) -> String {
+        let text = |s: &str| Value::Str(s.to_owned());
+        let opt = |s: &Option<String>| s.as_deref().map_or(Value::Null, text);
+        json::write_object(&[
+            ("baseUrl", text(&self.base_url)),
+            ("loginUrl", opt(&self.login_url)),
+            ("tokenHeader", text(&self.token_header)),
+            ("tokenPrefix", text(&self.token_prefix)),
+            ("storageKey", text(&self.storage_key)),
+            ("storagePath", opt(&self.storage_path)),
+            (
+                "timeout",
+                Value::Int(i64::try_from(self.timeout).unwrap_or(i64::MAX)),
+            ),
+        ])
+    }
 }
 
 impl ClientOptions {
+    /// Reads `createSession`'s options as JSON, keys in camelCase. `null`
+    /// counts as not given; unknown keys and wrong types are BAD_CONFIG.
+    pub fn from_json(text: &str) -> Result<ClientOptions, Error> {
+        let members = json::parse_object(text, ErrorCode::BadConfig)
+            .map_err(|e| bad(format!("options: {}", e.message)))?;
+        let mut o = ClientOptions::default();
+        for (key, v) in members {
+            let k = key.as_str();
+            match k {
+                "baseUrl" => o.base_url = string(k, v)?.unwrap_or_default(),
+                "loginUrl" => o.login_url = string(k, v)?,
+                "exchange" => o.exchange = flag(k, v)?,
+                "exchangeBody" => o.exchange_body = flag(k, v)?,
+                "getCode" => o.get_code = flag(k, v)?,
+                "tokenHeader" => o.token_header = string(k, v)?,
+                "tokenPrefix" => o.token_prefix = string(k, v)?,
+                "storageKey" => o.storage_key = string(k, v)?,
+                "storagePath" => o.storage_path = string(k, v)?,
+                "checkSession" => o.check_session = string(k, v)?,
+                "reloginOn" => o.relogin_on = statuses(v)?,
+                "maxRelogin" => o.max_relogin = whole(k, v, MAX_RELOGIN_RULE)?,
+                "timeout" => o.timeout = whole(k, v, TIMEOUT_RULE)?,
+                "expiryMargin" => o.expiry_margin = whole(k, v, EXPIRY_MARGIN_RULE)?,
+                "wasmPath" => o.wasm_path = string(k, v)?,
+                _ => return Err(bad(format!("unknown option {}", quote(k)))),
+            }
+        }
+        Ok(o)
+    }
+
     pub fn resolve(self, host: HostKind) -> Result<(ResolvedOptions, SessionConfig), Error> {
         if !(self.base_url.is_empty() || is_http_url(&self.base_url)) {
             return Err(bad(format!(
-                "baseUrl must start with http:// or https://, not {:?}",
-                self.base_url
+                "baseUrl must start with http:// or https://, not {}",
+                quote(&self.base_url)
             )));
         }
         if !self.exchange && self.login_url.as_deref().is_none_or(str::is_empty) {
@@ -64,7 +117,8 @@ impl ClientOptions {
         if let Some(url) = &self.login_url {
             if self.base_url.is_empty() && !is_http_url(url) {
                 return Err(bad(format!(
-                    "loginUrl {url:?} is relative but no baseUrl is set"
+                    "loginUrl {} is relative but no baseUrl is set",
+                    quote(url)
                 )));
             }
         }
@@ -80,7 +134,8 @@ impl ClientOptions {
         let token_header = self.token_header.unwrap_or_else(|| "Authorization".into());
         if token_header.is_empty() || !token_header.bytes().all(is_header_name_byte) {
             return Err(bad(format!(
-                "tokenHeader {token_header:?} is not a valid HTTP header name"
+                "tokenHeader {} is not a valid HTTP header name",
+                quote(&token_header)
             )));
         }
         let token_prefix = self.token_prefix.unwrap_or_else(|| "Bearer ".into());
@@ -91,9 +146,9 @@ impl ClientOptions {
         if storage_key.is_empty() {
             return Err(bad("storageKey must not be empty".into()));
         }
-        let timeout = self.timeout.unwrap_or(10_000.0);
-        if !(1.0..=600_000.0).contains(&timeout) {
-            return Err(bad(format!("timeout must be 1..600000 ms, not {timeout}")));
+        let timeout = self.timeout.unwrap_or(10_000);
+        if !(1..=600_000).contains(&timeout) {
+            return Err(out_of_range(TIMEOUT_RULE, timeout));
         }
         // Web and node pages have no wx.checkSession to call.
         let default_check = if host == HostKind::MiniProgram {
@@ -104,20 +159,16 @@ impl ClientOptions {
         let check = self.check_session.as_deref().unwrap_or(default_check);
         if host != HostKind::MiniProgram && check != "never" {
             return Err(bad(format!(
-                "checkSession {check:?} needs wx.checkSession, which only a mini-program has"
+                "checkSession {} needs wx.checkSession, which only a mini-program has",
+                quote(check)
             )));
         }
         let defaults = SessionConfig::default();
-        let relogin_on: Vec<f64> = match self.relogin_on {
-            Some(v) => v,
-            None => defaults.relogin_on.iter().map(|&s| f64::from(s)).collect(),
-        };
         let config = SessionConfig::new(
             check,
-            &relogin_on,
-            self.max_relogin.unwrap_or(f64::from(defaults.max_relogin)),
-            self.expiry_margin
-                .unwrap_or(defaults.expiry_margin_ms as f64),
+            self.relogin_on.as_deref().unwrap_or(&defaults.relogin_on),
+            self.max_relogin.unwrap_or(defaults.max_relogin),
+            self.expiry_margin.unwrap_or(defaults.expiry_margin_ms),
         )?;
         let resolved = ResolvedOptions {
             base_url: self.base_url.trim_end_matches('/').to_owned(),
@@ -145,6 +196,49 @@ fn bad(message: String) -> Error {
     Error::new(ErrorCode::BadConfig, message)
 }
 
+fn wrong_type(key: &str, what: &str) -> Error {
+    bad(format!("{key} must be {what}"))
+}
+
+fn string(key: &str, v: Value) -> Result<Option<String>, Error> {
+    match v {
+        Value::Null => Ok(None),
+        Value::Str(s) => Ok(Some(s)),
+        _ => Err(wrong_type(key, "a string")),
+    }
+}
+
+/// Functions arrive as `true`.
+fn flag(key: &str, v: Value) -> Result<bool, Error> {
+    match v {
+        Value::Null => Ok(false),
+        Value::Bool(b) => Ok(b),
+        _ => Err(wrong_type(key, "a function")),
+    }
+}
+
+/// A whole number that fits `T`; `rule` says which ones are allowed.
+fn whole<T: TryFrom<i64>>(key: &str, v: Value, rule: &str) -> Result<Option<T>, Error> {
+    match v {
+        Value::Null => Ok(None),
+        Value::Int(n) => T::try_from(n).map(Some).map_err(|_| out_of_range(rule, n)),
+        _ => Err(wrong_type(key, "a whole number")),
+    }
+}
+
+fn statuses(v: Value) -> Result<Option<Vec<u16>>, Error> {
+    let list = match v {
+        Value::Null => return Ok(None),
+        Value::Ints(list) => list,
+        _ => return Err(wrong_type("reloginOn", "a list of HTTP statuses")),
+    };
+    let status = |n| u16::try_from(n).map_err(|_| out_of_range(RELOGIN_ON_RULE, n));
+    list.into_iter()
+        .map(status)
+        .collect::<Result<_, _>>()
+        .map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,7 +263,7 @@ mod tests {
             ),
             ("Authorization", "Bearer ", "wxsession")
         );
-        assert_eq!(r.timeout, 10_000.0);
+        assert_eq!(r.timeout, 10_000);
         assert_eq!(c, SessionConfig::default());
     }
 
@@ -206,7 +300,7 @@ mod tests {
             ),
             (
                 ClientOptions {
-                    timeout: Some(0.0),
+                    timeout: Some(0),
                     ..opts()
                 },
                 HostKind::MiniProgram,
@@ -251,6 +345,87 @@ mod tests {
                 "{dbg}"
             );
         }
+    }
+
+    #[test]
+    fn reads_options_json_and_writes_what_the_glue_reads() {
+        let o = ClientOptions::from_json(
+            r#"{"baseUrl":"https://a.test/","loginUrl":"/l","getCode":true,"exchange":false,
+                "reloginOn":[401,419],"maxRelogin":2,"timeout":5000,"expiryMargin":0,
+                "tokenPrefix":"Token \"x\"","storageKey":null,"checkSession":"never"}"#,
+        )
+        .unwrap();
+        assert_eq!(o.relogin_on, Some(vec![401, 419]));
+        assert_eq!(
+            (o.max_relogin, o.timeout, o.expiry_margin),
+            (Some(2), Some(5000), Some(0))
+        );
+        assert_eq!(
+            (o.get_code, o.exchange, o.storage_key.as_deref()),
+            (true, false, None)
+        );
+        let (r, c) = o.resolve(HostKind::Web).unwrap();
+        assert_eq!(
+            (c.relogin_on, c.max_relogin, c.expiry_margin_ms),
+            (vec![401, 419], 2, 0)
+        );
+        assert_eq!(
+            r.to_json(),
+            r#"{"baseUrl":"https://a.test","loginUrl":"/l","tokenHeader":"Authorization","tokenPrefix":"Token \"x\"","storageKey":"wxsession","storagePath":null,"timeout":5000}"#
+        );
+        assert_eq!(
+            ClientOptions::from_json("{}").unwrap(),
+            ClientOptions::default()
+        );
+    }
+
+    #[test]
+    fn json_mistakes_are_bad_config_naming_the_key() {
+        for (text, says) in [
+            (
+                r#"{"loginUrl":"/l","bogus":1}"#,
+                r#"unknown option "bogus""#,
+            ),
+            (r#"{"loginUrl":"/l","login_url":"/l"}"#, "login_url"),
+            (r#"{"timeout":"soon"}"#, "timeout must be a whole number"),
+            (
+                r#"{"timeout":1.5}"#,
+                r#"options: "timeout" must be a whole number"#,
+            ),
+            (r#"{"timeout":-1}"#, "timeout must be 1..600000 ms, not -1"),
+            (
+                r#"{"maxRelogin":-1}"#,
+                "maxRelogin must be a whole number from 0 to 5, not -1",
+            ),
+            (r#"{"expiryMargin":1e3}"#, "expiryMargin"),
+            (
+                r#"{"reloginOn":401}"#,
+                "reloginOn must be a list of HTTP statuses",
+            ),
+            (r#"{"reloginOn":[401.5]}"#, "reloginOn"),
+            (r#"{"reloginOn":[70000]}"#, "(400-599), not 70000"),
+            (r#"{"baseUrl":1}"#, "baseUrl must be a string"),
+            (r#"{"getCode":"yes"}"#, "getCode must be a function"),
+            (r#"{"header":{"a":"b"}}"#, "header"),
+            (r#"{"timeout":1,"timeout":2}"#, "given twice"),
+            ("{not json", "options: not a JSON object"),
+        ] {
+            let e = ClientOptions::from_json(text).unwrap_err();
+            assert_eq!(e.code, ErrorCode::BadConfig);
+            assert!(e.message.contains(says), "{text}: {}", e.message);
+        }
+        let e = opts_with(r#""tokenHeader":"Bad\nHeader""#).unwrap_err();
+        assert_eq!(
+            e.message,
+            r#"tokenHeader "Bad\nHeader" is not a valid HTTP header name"#
+        );
+        let e = opts_with(r#""timeout":600001"#).unwrap_err();
+        assert_eq!(e.message, "timeout must be 1..600000 ms, not 600001");
+    }
+
+    fn opts_with(extra: &str) -> Result<(ResolvedOptions, SessionConfig), Error> {
+        let text = format!(r#"{{"baseUrl":"https://a.test","loginUrl":"/l",{extra}}}"#);
+        ClientOptions::from_json(&text)?.resolve(HostKind::MiniProgram)
     }
 
     #[test]

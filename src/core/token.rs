@@ -2,23 +2,12 @@
 //! in (exchange response, storage) so that nothing downstream has to doubt it.
 
 use crate::core::error::{Error, ErrorCode};
-use serde::{Deserialize, Serialize};
+use crate::core::json::{self, Value};
 
 /// Persisted format version; a value without it is somebody else's data.
-const FORMAT_VERSION: u32 = 1;
+const FORMAT_VERSION: i64 = 1;
 /// Tokens travel in an HTTP header; anything this large is a server bug.
 const MAX_TOKEN_LEN: usize = 8 * 1024;
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Persisted {
-    v: u32,
-    token: String,
-    #[serde(rename = "issuedAt")]
-    issued_at: u64,
-    #[serde(rename = "expiresAt")]
-    expires_at: Option<u64>,
-}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TokenRecord {
@@ -70,29 +59,43 @@ impl TokenRecord {
             None | Some("") => return Loaded::Missing,
             Some(raw) => raw,
         };
-        match serde_json::from_str::<Persisted>(raw) {
-            Ok(p) if p.v == FORMAT_VERSION && check_token(&p.token).is_ok() => {
-                if matches!(p.expires_at, Some(e) if e < p.issued_at) {
-                    return Loaded::Unusable;
-                }
-                Loaded::Valid(TokenRecord {
-                    token: p.token,
-                    issued_at: p.issued_at,
-                    expires_at: p.expires_at,
-                })
+        Self::parse(raw).map_or(Loaded::Unusable, Loaded::Valid)
+    }
+
+    /// `{"v":1,"token":…,"issuedAt":…,"expiresAt":…|null}`, nothing else;
+    /// `expiresAt` may be left out.
+    fn parse(raw: &str) -> Option<TokenRecord> {
+        let (mut v, mut token, mut issued_at, mut expires_at) = (None, None, None, None);
+        for (key, value) in json::parse_object(raw, ErrorCode::BadInput).ok()? {
+            match (key.as_str(), value) {
+                ("v", Value::Int(n)) => v = Some(n),
+                ("token", Value::Str(s)) => token = Some(s),
+                ("issuedAt", Value::Int(n)) => issued_at = Some(u64::try_from(n).ok()?),
+                ("expiresAt", Value::Int(n)) => expires_at = Some(u64::try_from(n).ok()?),
+                ("expiresAt", Value::Null) => {}
+                _ => return None,
             }
-            _ => Loaded::Unusable,
         }
+        let (token, issued_at) = (token?, issued_at?);
+        let expired_before_issued = matches!(expires_at, Some(e) if e < issued_at);
+        if v != Some(FORMAT_VERSION) || check_token(&token).is_err() || expired_before_issued {
+            return None;
+        }
+        Some(TokenRecord {
+            token,
+            issued_at,
+            expires_at,
+        })
     }
 
     pub fn to_json(&self) -> String {
-        let p = Persisted {
-            v: FORMAT_VERSION,
-            token: self.token.clone(),
-            issued_at: self.issued_at,
-            expires_at: self.expires_at,
-        };
-        serde_json::to_string(&p).expect("a struct of strings and integers always serialises")
+        let int = |n: u64| Value::Int(i64::try_from(n).unwrap_or(i64::MAX));
+        json::write_object(&[
+            ("v", Value::Int(FORMAT_VERSION)),
+            ("token", Value::Str(self.token.clone())),
+            ("issuedAt", int(self.issued_at)),
+            ("expiresAt", self.expires_at.map_or(Value::Null, int)),
+        ])
     }
 
     /// Usable at `now`, renewing `margin_ms` early. The margin is capped at half
@@ -131,7 +134,23 @@ mod tests {
     fn round_trips_through_storage() {
         let t = TokenRecord::from_exchange(Some("abc"), Some(7200.0), 1_000).unwrap();
         assert_eq!(t.expires_at, Some(7_201_000));
+        assert_eq!(
+            t.to_json(),
+            r#"{"v":1,"token":"abc","issuedAt":1000,"expiresAt":7201000}"#
+        );
         assert_eq!(TokenRecord::load(Some(&t.to_json())), Loaded::Valid(t));
+        let forever = TokenRecord::from_exchange(Some("a\"\\é"), None, 5).unwrap();
+        let json = forever.to_json();
+        assert_eq!(
+            json,
+            r#"{"v":1,"token":"a\"\\é","issuedAt":5,"expiresAt":null}"#
+        );
+        assert_eq!(TokenRecord::load(Some(&json)), Loaded::Valid(forever));
+        let Loaded::Valid(t) = TokenRecord::load(Some(r#"{"token":"t","v":1,"issuedAt":2}"#))
+        else {
+            panic!("expiresAt may be left out")
+        };
+        assert_eq!((t.issued_at, t.expires_at), (2, None));
     }
 
     #[test]
@@ -148,6 +167,18 @@ mod tests {
             "{\"v\":1,\"token\":\"\",\"issuedAt\":0,\"expiresAt\":null}",
             "{\"v\":1,\"token\":\"x\",\"issuedAt\":5,\"expiresAt\":4}",
             "{\"v\":1,\"token\":\"x\",\"issuedAt\":0,\"expiresAt\":null,\"sessionKey\":\"k\"}",
+            r#"{"v":1,"token":"x","issuedAt":0,"expiresAt":null} x"#,
+            r#"{"v":1,"token":"x","issuedAt":0,"issuedAt":0}"#,
+            r#"{"v":1,"token":"x","issuedAt":-1}"#,
+            r#"{"v":1,"token":"x","issuedAt":1.5}"#,
+            r#"{"v":1,"token":"x","issuedAt":"0"}"#,
+            r#"{"v":1,"token":"x","issuedAt":0,"expiresAt":-5}"#,
+            r#"{"v":1,"token":"x","issuedAt":0,"expiresAt":[1]}"#,
+            r#"{"v":"1","token":"x","issuedAt":0}"#,
+            r#"{"v":1,"token":null,"issuedAt":0}"#,
+            r#"{"v":1,"token":"a\u0000b","issuedAt":0}"#,
+            r#"{"v":1,"issuedAt":0}"#,
+            r#"{"v":1,"token":"x"}"#,
         ] {
             assert_eq!(TokenRecord::load(Some(bad)), Loaded::Unusable, "{bad}");
         }

@@ -1,4 +1,5 @@
 use super::errors::{code_from_name, to_js};
+use crate::core::json::quote;
 use crate::core::{
     ClientOptions, Effect, Error, ErrorCode, HostKind, LoginOutcome, ResolvedOptions, Session,
 };
@@ -47,13 +48,13 @@ impl SessionCore {
             other => {
                 return Err(to_js(Error::new(
                     ErrorCode::BadConfig,
-                    format!("unknown host {other:?}"),
+                    format!("unknown host {}", quote(other)),
                 )))
             }
         };
-        let raw: ClientOptions = serde_json::from_str(options)
-            .map_err(|e| to_js(Error::new(ErrorCode::BadConfig, format!("options: {e}"))))?;
-        let (options, config) = raw.resolve(host).map_err(to_js)?;
+        let (options, config) = ClientOptions::from_json(options)
+            .and_then(|raw| raw.resolve(host))
+            .map_err(to_js)?;
         Ok(SessionCore {
             inner: Session::new(config, None, 0),
             options,
@@ -63,7 +64,7 @@ impl SessionCore {
     /// The options after defaults, as JSON.
     #[wasm_bindgen(getter)]
     pub fn options(&self) -> String {
-        serde_json::to_string(&self.options).expect("strings and numbers always serialise")
+        self.options.to_json()
     }
 
     /// Adopts what storage held under `options.storageKey`, if still valid.

@@ -1,0 +1,195 @@
+//! The little JSON the core speaks: flat objects of strings, whole numbers,
+//! booleans, nulls and lists of whole numbers (options, the stored token).
+//! Hand-written: serde_json and float formatting cost more than the whole
+//! session machine in the mini-program's size budget.
+
+use crate::core::error::{Error, ErrorCode};
+use crate::core::json_object::{write_str, ParseError, RawObject};
+
+/// Options and tokens are tiny; anything bigger is not ours.
+pub const MAX_LEN: usize = 64 * 1024;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Str(String),
+    Ints(Vec<i64>),
+}
+
+/// Parses one flat object, members in order. Errors carry `code`. The
+/// syntax is `RawObject`'s (one parser for the whole core); this only types
+/// the top-level values.
+pub fn parse_object(text: &str, code: ErrorCode) -> Result<Vec<(String, Value)>, Error> {
+    if text.len() > MAX_LEN {
+        return Err(Error::new(code, "not a JSON object: longer than 64 KiB"));
+    }
+    let obj = RawObject::parse(text).map_err(|e| match e {
+        ParseError::Duplicate(key) => Error::new(code, format!("{} is given twice", quote(&key))),
+        ParseError::Syntax => Error::new(code, "not a JSON object"),
+    })?;
+    let bad = |key: &str, what: &str| Error::new(code, format!("{} {what}", quote(key)));
+    let mut members = Vec::new();
+    for (key, raw) in obj.members() {
+        let value = match raw.as_bytes()[0] {
+            b'"' => Value::Str(
+                obj.get_str(key)
+                    .ok_or_else(|| bad(key, "is not a string"))?,
+            ),
+            b't' => Value::Bool(true),
+            b'f' => Value::Bool(false),
+            b'n' => Value::Null,
+            b'[' => Value::Ints(
+                int_list(raw).ok_or_else(|| bad(key, "must be a list of whole numbers"))?,
+            ),
+            b'{' => return Err(bad(key, "must not be an object")),
+            _ => Value::Int(whole(raw).map_err(|what| bad(key, what))?),
+        };
+        members.push((key.to_owned(), value));
+    }
+    Ok(members)
+}
+
+fn whole(raw: &str) -> Result<i64, &'static str> {
+    let digits = raw.strip_prefix('-').unwrap_or(raw);
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("must be a whole number");
+    }
+    raw.parse().map_err(|_| "is out of range")
+}
+
+/// `[1, -2]` (already valid JSON): whole numbers only, nothing nested.
+fn int_list(raw: &str) -> Option<Vec<i64>> {
+    let inner = raw[1..raw.len() - 1].trim();
+    if inner.is_empty() {
+        return Some(Vec::new());
+    }
+    inner.split(',').map(|n| whole(n.trim()).ok()).collect()
+}
+
+/// `s` as a JSON string literal, also for naming keys and values in messages.
+pub fn quote(s: &str) -> String {
+    let mut out = String::new();
+    write_str(&mut out, s);
+    out
+}
+
+/// Writes one flat object; `Ints` come out as a list.
+pub fn write_object(members: &[(&str, Value)]) -> String {
+    let mut out = String::from("{");
+    for (key, value) in members {
+        if out.len() > 1 {
+            out.push(',');
+        }
+        out.push_str(&quote(key));
+        out.push(':');
+        match value {
+            Value::Null => out.push_str("null"),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Int(n) => out.push_str(&n.to_string()),
+            Value::Str(s) => out.push_str(&quote(s)),
+            Value::Ints(list) => {
+                let list: Vec<String> = list.iter().map(i64::to_string).collect();
+                out.push_str(&format!("[{}]", list.join(",")));
+            }
+        }
+    }
+    out.push('}');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Value::*;
+
+    fn values(text: &str) -> Result<Vec<Value>, Error> {
+        let members = parse_object(text, ErrorCode::BadInput)?;
+        Ok(members.into_iter().map(|(_, v)| v).collect())
+    }
+
+    #[test]
+    fn reads_every_kind_of_value_in_order() {
+        let text = r#" {"s": "x" ,"i":-12,"z":0,"t":true,"f":false,"n":null,"l":[ 401 , -1 ]} "#;
+        let (s, l) = (Str("x".into()), Ints(vec![401, -1]));
+        let want = [s, Int(-12), Int(0), Bool(true), Bool(false), Null, l];
+        assert_eq!(values(text).unwrap(), want);
+        assert_eq!(
+            values(r#"{"e":[],"m":-9223372036854775807}"#).unwrap(),
+            [Ints(vec![]), Int(-i64::MAX)]
+        );
+        assert_eq!(values(" {} ").unwrap(), []);
+    }
+
+    #[test]
+    fn decodes_every_escape_and_surrogate_pairs() {
+        let o = parse_object(
+            r#"{"k\u00e9":"\"\\\/\b\f\n\r\t\u0041\u4E2d\ud83d\ude00 é😀"}"#,
+            ErrorCode::BadInput,
+        );
+        let want = (
+            "ké".to_owned(),
+            Str("\"\\/\u{8}\u{c}\n\r\tA中😀 é😀".into()),
+        );
+        assert_eq!(o.unwrap(), [want]);
+        for lone in [
+            r"\ud800",
+            r"\ud800\u0041",
+            r"\udc00",
+            r"\ud83d\ud83d",
+            r"\udbff",
+        ] {
+            assert!(values(&format!(r#"{{"a":"{lone}"}}"#)).is_err(), "{lone}");
+        }
+    }
+
+    #[test]
+    fn refuses_bad_input_with_the_callers_code() {
+        let huge = format!(r#"{{"a":"{}"}}"#, "x".repeat(MAX_LEN));
+        #[rustfmt::skip]
+        let bad = [
+            "", " ", "[]", "null", r#""s""#, "{", r#"{"a""#, r#"{"a":"#, r#"{"a":1"#, r#"{"a":"x"#,
+            r#"{"a":[1,"#, r#"{"a":"\u12"#, r#"{"a":1} x"#, r#"{"a":1}}"#, r#"{"a":1,}"#, "{,}", "{a:1}",
+            r#"{"a" 1}"#, r#"{"a":tru}"#, r#"{"a":{}}"#, r#"{"a":{"b":1}}"#, r#"{"a":[[1]]}"#,
+            r#"{"a":["x"]}"#, r#"{"a":[1,{}]}"#, r#"{"a":1,"a":2}"#, r#"{"a":1.5}"#, r#"{"a":1e3}"#,
+            r#"{"a":[1.0]}"#, r#"{"a":01}"#, r#"{"a":-}"#, r#"{"a":+1}"#, r#"{"a":9223372036854775808}"#,
+            "{\"a\":\"\u{1}\"}", r#"{"a":"\x"}"#, r#"{"a":"\u12g4"}"#, &huge,
+        ];
+        for text in bad {
+            assert_eq!(
+                values(text).expect_err(text).code,
+                ErrorCode::BadInput,
+                "{text}"
+            );
+        }
+        let said = |text| {
+            parse_object(text, ErrorCode::BadConfig)
+                .unwrap_err()
+                .message
+        };
+        assert_eq!(said(r#"{"n":1.5}"#), r#""n" must be a whole number"#);
+        assert_eq!(said(r#"{"d":1,"d":1}"#), r#""d" is given twice"#);
+        assert_eq!(
+            said(r#"{"o":[1,"x"]}"#),
+            r#""o" must be a list of whole numbers"#
+        );
+    }
+
+    #[test]
+    fn writes_what_it_reads() {
+        let s = Str("q\"b\\\n\u{1f}é😀".into());
+        let members = [("s\"", s), ("i", Int(-7)), ("n", Null), ("b", Bool(true))];
+        let text = write_object(&members);
+        assert_eq!(
+            text,
+            r#"{"s\"":"q\"b\\\n\u001fé😀","i":-7,"n":null,"b":true}"#
+        );
+        let back = parse_object(&text, ErrorCode::BadInput)
+            .unwrap()
+            .into_iter();
+        assert!(back.eq(members.map(|(k, v)| (k.to_owned(), v))));
+        assert_eq!(write_object(&[("l", Ints(vec![1, -2]))]), r#"{"l":[1,-2]}"#);
+        assert_eq!(write_object(&[]), "{}");
+    }
+}
