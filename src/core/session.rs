@@ -10,7 +10,7 @@ use crate::core::config::{CheckSessionPolicy, SessionConfig};
 use crate::core::error::{Error, ErrorCode};
 use crate::core::single_flight::{Flight, Joined};
 use crate::core::token::{Loaded, TokenRecord};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 pub type ReqId = u32;
 pub const MAX_REQ_ID: ReqId = 0x7fff_ffff;
@@ -104,7 +104,9 @@ pub struct Session {
     /// Why the last login failed, for the messages of the waiters it rejects.
     login_error: Option<Error>,
     check: Flight<ReqId>,
-    pending: BTreeMap<ReqId, Pending>,
+    /// Sorted by id (ids only grow): a Vec keeps a second map type out of the
+    /// mini-program's wasm, and lookups are binary searches.
+    pending: Vec<(ReqId, Pending)>,
     next_req: ReqId,
     effects: VecDeque<Effect>,
     reported: SessionState,
@@ -121,7 +123,7 @@ impl Session {
             login_stale: false,
             login_error: None,
             check: Flight::default(),
-            pending: BTreeMap::new(),
+            pending: Vec::new(),
             next_req: 0,
             effects: VecDeque::new(),
             reported: SessionState::Anonymous,
@@ -292,7 +294,7 @@ impl Session {
 
     /// The server answered request `req` with `status`.
     pub fn response(&mut self, req: ReqId, status: u16, now: u64) {
-        let Some(p) = self.pending.get_mut(&req) else {
+        let Some(p) = find(&mut self.pending, req) else {
             return;
         };
         if (200..300).contains(&status) {
@@ -332,14 +334,14 @@ impl Session {
             self.next_req + 1
         };
         let id = self.next_req;
-        self.pending.insert(
-            id,
-            Pending {
-                purpose,
-                replays: 0,
-                sent_generation: None,
-            },
-        );
+        let p = Pending {
+            purpose,
+            replays: 0,
+            sent_generation: None,
+        };
+        // Ids grow, so this is a push except after a wrap at 2^31.
+        let at = self.pending.partition_point(|(k, _)| *k < id);
+        self.pending.insert(at, (id, p));
         id
     }
 
@@ -378,7 +380,7 @@ impl Session {
     }
 
     fn dispatch(&mut self, id: ReqId) {
-        let Some(p) = self.pending.get_mut(&id) else {
+        let Some(p) = find(&mut self.pending, id) else {
             return;
         };
         match p.purpose {
@@ -394,9 +396,10 @@ impl Session {
     }
 
     fn settle(&mut self, id: ReqId, result: Result<(), (ErrorCode, bool)>) {
-        if self.pending.remove(&id).is_none() {
+        let Ok(i) = self.pending.binary_search_by_key(&id, |(k, _)| *k) else {
             return;
-        }
+        };
+        self.pending.remove(i);
         self.effects.push_back(match result {
             Ok(()) => Effect::Resolve { req: id },
             Err((code, login)) => Effect::Reject {
@@ -414,6 +417,11 @@ impl Session {
             self.effects.push_back(Effect::State(now));
         }
     }
+}
+
+fn find(pending: &mut [(ReqId, Pending)], id: ReqId) -> Option<&mut Pending> {
+    let i = pending.binary_search_by_key(&id, |(k, _)| *k).ok()?;
+    Some(&mut pending[i].1)
 }
 
 #[cfg(test)]
