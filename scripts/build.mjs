@@ -87,6 +87,8 @@ async function build() {
     esbuild.build({
       ...shared, entryPoints: [join(root, 'src/js/node/index.js')], outfile: join(pkg, 'node/index.cjs'),
       format: 'cjs', platform: 'node', target: 'node18',
+      // Loaded on first use by RedisStore/MongoStore; never bundled.
+      external: ['redis', 'mongodb'],
     }),
     esbuild.build({
       ...shared, entryPoints: [join(root, 'src/js/web/index.js')], outfile: join(pkg, 'web/index.js'),
@@ -117,6 +119,9 @@ async function build() {
       './package.json': './package.json',
     },
     files: ['node', 'web', 'miniprogram_dist', 'wxsession_bg.wasm', 'index.d.ts'],
+    // Only RedisStore and MongoStore need these, and only when used.
+    peerDependencies: { redis: '>=4', mongodb: '>=6' },
+    peerDependenciesMeta: { redis: { optional: true }, mongodb: { optional: true } },
     sideEffects: false,
   }, null, 2) + '\n');
   console.log(`build: wrote ${pkg}`);

@@ -10,6 +10,7 @@ SUDO=""
 apt_pkgs=()
 command -v chromium >/dev/null || apt_pkgs+=(chromium)
 command -v chromedriver >/dev/null || apt_pkgs+=(chromium-driver)
+command -v redis-server >/dev/null || apt_pkgs+=(redis-server)   # the Token Store's Redis backend tests
 if [ ${#apt_pkgs[@]} -gt 0 ]; then
   log "apt-get install ${apt_pkgs[*]}"
   $SUDO apt-get update -qq

@@ -136,6 +136,7 @@ fn options_json_is_validated_and_resolved() {
         Some("wxsession")
     );
     assert_eq!(get(&resolved, "timeout").as_f64(), Some(10_000.0));
+    assert!(get(&resolved, "storagePath").is_null());
 
     // A mini-program needs neither getCode nor baseUrl-free login URLs.
     let mp = SessionCore::new(
@@ -166,6 +167,15 @@ fn bad_options_throw_bad_config_errors() {
         ),
         (
             r#"{"baseUrl":"https://x.test","loginUrl":"/l","timeout":0}"#,
+            "miniprogram",
+        ),
+        // Numbers are whole; values are flat.
+        (
+            r#"{"baseUrl":"https://x.test","loginUrl":"/l","timeout":1.5}"#,
+            "miniprogram",
+        ),
+        (
+            r#"{"baseUrl":"https://x.test","loginUrl":"/l","header":{"a":"b"}}"#,
             "miniprogram",
         ),
         // Unknown host.
@@ -237,7 +247,7 @@ fn a_cold_request_logs_in_then_sends_with_the_new_generation() {
 
 #[wasm_bindgen_test]
 fn a_401_logs_in_again_and_a_second_401_rejects_unauthorized() {
-    let codes = error_codes();
+    let codes: Vec<String> = error_codes().split(',').map(str::to_owned).collect();
     let mut core = web_core();
     let req = core.request(0.0);
     let login = effects(&mut core)[0][1];
@@ -293,7 +303,7 @@ fn a_401_logs_in_again_and_a_second_401_rejects_unauthorized() {
 
 #[wasm_bindgen_test]
 fn reject_codes_name_the_host_reported_failure() {
-    let codes = error_codes();
+    let codes: Vec<String> = error_codes().split(',').map(str::to_owned).collect();
     let mut core = web_core();
 
     // A failed login rejects its waiters with the code the host reported.
@@ -365,7 +375,7 @@ fn make_error_builds_coded_js_errors() {
 
 #[wasm_bindgen_test]
 fn error_codes_line_up_with_their_numbers() {
-    let codes = error_codes();
+    let codes: Vec<String> = error_codes().split(',').map(str::to_owned).collect();
     assert_eq!(
         codes,
         [
@@ -379,6 +389,9 @@ fn error_codes_line_up_with_their_numbers() {
             "BAD_CONFIG",
             "RANDOM_UNAVAILABLE",
             "BAD_INPUT",
+            "STORE_UNAVAILABLE",
+            "STORE_CORRUPT",
+            "STORE_DESTROYED",
         ]
     );
     // The same Vec<String> as JS sees it: an Array of strings.

@@ -15,10 +15,13 @@ pub enum ErrorCode {
     BadConfig = 7,
     RandomUnavailable = 8,
     BadInput = 9,
+    StoreUnavailable = 10,
+    StoreCorrupt = 11,
+    StoreDestroyed = 12,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 9] = [
+    pub const ALL: [ErrorCode; 12] = [
         ErrorCode::LoginFailed,
         ErrorCode::ExchangeFailed,
         ErrorCode::Unauthorized,
@@ -28,6 +31,9 @@ impl ErrorCode {
         ErrorCode::BadConfig,
         ErrorCode::RandomUnavailable,
         ErrorCode::BadInput,
+        ErrorCode::StoreUnavailable,
+        ErrorCode::StoreCorrupt,
+        ErrorCode::StoreDestroyed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -41,6 +47,9 @@ impl ErrorCode {
             ErrorCode::BadConfig => "BAD_CONFIG",
             ErrorCode::RandomUnavailable => "RANDOM_UNAVAILABLE",
             ErrorCode::BadInput => "BAD_INPUT",
+            ErrorCode::StoreUnavailable => "STORE_UNAVAILABLE",
+            ErrorCode::StoreCorrupt => "STORE_CORRUPT",
+            ErrorCode::StoreDestroyed => "STORE_DESTROYED",
         }
     }
 

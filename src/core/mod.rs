@@ -11,6 +11,7 @@ pub mod options;
 pub mod random;
 pub mod session;
 pub mod single_flight;
+pub mod store;
 pub mod token;
 
 pub use config::{CheckSessionPolicy, SessionConfig};

@@ -5,3 +5,4 @@
 pub mod errors;
 pub mod random;
 pub mod session;
+pub mod store;

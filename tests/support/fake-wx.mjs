@@ -7,8 +7,9 @@ import { randomBytes } from 'node:crypto';
 
 export function createWx({ accounts, latency = 0, quotaBytes = 10 * 1024 * 1024, baseLibrary = '3.5.0' } = {}) {
   const storage = new Map();
-  const calls = { login: 0, checkSession: 0, request: 0, setStorageSync: 0, getStorageSync: 0, removeStorageSync: 0, getRandomValues: 0 };
-  const knobs = { failLogins: 0, hangLogin: false, failStorageWrites: false, hangRequests: false };
+  const calls = { login: 0, checkSession: 0, request: 0, setStorageSync: 0, getStorageSync: 0, removeStorageSync: 0, getRandomValues: 0,
+    getStorage: 0, setStorage: 0, removeStorage: 0 };
+  const knobs = { failLogins: 0, hangLogin: false, failStorageWrites: false, hangRequests: false, hangStorage: false };
   const later = (fn) => setTimeout(fn, latency);
   const finish = (opts, ok, payload) => {
     const cb = ok ? opts.success : opts.fail;
@@ -19,6 +20,15 @@ export function createWx({ accounts, latency = 0, quotaBytes = 10 * 1024 * 1024,
     let n = 0;
     for (const [k, v] of storage) n += k.length + JSON.stringify(v).length;
     return n;
+  };
+  const store = (api, key, value) => {
+    if (typeof key !== 'string' || !key) throw new Error(api + ':fail parameter error: key should be String');
+    if (knobs.failStorageWrites) throw new Error(api + ':fail exceed storage max size 10MB');
+    const before = storage.has(key) ? key.length + JSON.stringify(storage.get(key)).length : 0;
+    if (used() - before + key.length + JSON.stringify(value).length > quotaBytes) {
+      throw new Error(api + ':fail exceed storage max size 10MB');
+    }
+    storage.set(key, JSON.parse(JSON.stringify(value)));
   };
 
   const wx = {
@@ -86,17 +96,42 @@ export function createWx({ accounts, latency = 0, quotaBytes = 10 * 1024 * 1024,
     },
     setStorageSync(key, value) {
       calls.setStorageSync++;
-      if (typeof key !== 'string' || !key) throw new Error('setStorageSync:fail parameter error: key should be String');
-      if (knobs.failStorageWrites) throw new Error('setStorageSync:fail exceed storage max size 10MB');
-      const before = storage.has(key) ? key.length + JSON.stringify(storage.get(key)).length : 0;
-      if (used() - before + key.length + JSON.stringify(value).length > quotaBytes) {
-        throw new Error('setStorageSync:fail exceed storage max size 10MB');
-      }
-      storage.set(key, JSON.parse(JSON.stringify(value)));
+      store('setStorageSync', key, value);
     },
     removeStorageSync(key) {
       calls.removeStorageSync++;
       storage.delete(key);
+    },
+    // The asynchronous storage APIs share the same storage and quota; a
+    // missing key fails (unlike getStorageSync's ''), as on a device.
+    getStorage(opts = {}) {
+      calls.getStorage++;
+      if (knobs.hangStorage) return;
+      later(() => {
+        if (typeof opts.key !== 'string' || !opts.key) return finish(opts, false, { errMsg: 'getStorage:fail parameter error: key should be String' });
+        if (!storage.has(opts.key)) return finish(opts, false, { errMsg: 'getStorage:fail data not found' });
+        finish(opts, true, { data: JSON.parse(JSON.stringify(storage.get(opts.key))), errMsg: 'getStorage:ok' });
+      });
+    },
+    setStorage(opts = {}) {
+      calls.setStorage++;
+      if (knobs.hangStorage) return;
+      later(() => {
+        try {
+          store('setStorage', opts.key, opts.data);
+        } catch (err) {
+          return finish(opts, false, { errMsg: err.message });
+        }
+        finish(opts, true, { errMsg: 'setStorage:ok' });
+      });
+    },
+    removeStorage(opts = {}) {
+      calls.removeStorage++;
+      if (knobs.hangStorage) return;
+      later(() => {
+        storage.delete(opts.key);
+        finish(opts, true, { errMsg: 'removeStorage:ok' });
+      });
     },
     getRandomValues(opts = {}) {
       calls.getRandomValues++;

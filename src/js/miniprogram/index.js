@@ -5,6 +5,8 @@ import { memoisedInit } from '../shared/loader.js';
 import { initError, withTimeout } from '../shared/errors.js';
 import { createSessionWith, Session } from '../shared/session.js';
 import { wxHost, wxRandomBytes } from './wx.js';
+import { Store as SharedStore } from '../shared/store.js';
+import { wxStorageBackend } from '../backends/wx-storage.js';
 
 // Where WeChat DevTools' "build npm" puts this package's files.
 export const DEFAULT_WASM_PATH = '/miniprogram_npm/wxsession/wxsession_bg.wasm';
@@ -24,6 +26,17 @@ export const init = memoisedInit(async (imports, options) => {
 export async function createSession(options) {
   await init(options);
   return createSessionWith('miniprogram', wxHost, options);
+}
+
+/** The Token Store; `backend: 'wx'` keeps it in wx storage. Call after `await init()`. */
+export class Store extends SharedStore {
+  constructor(options = {}) {
+    if (!init.ready()) throw initError('await init() before new Store()');
+    const backend = options.backend === 'wx' ? wxStorageBackend({ prefix: options.prefix }) : options.backend;
+    const rest = Object.assign({}, options);
+    delete rest.prefix;
+    super(Object.assign(rest, { backend }));
+  }
 }
 
 export { Session, nonceStr };

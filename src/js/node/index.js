@@ -1,15 +1,11 @@
-// Node entry (CommonJS): fetch + memory or a JSON file over the shared core.
+// Node entry (CommonJS): sessions (fetch + memory or a JSON file) and the
+// Token Store, over the shared core.
 import { readFileSync, writeFileSync, renameSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { nonceStr } from 'wxsession-bg';
-import { memoisedInit } from '../shared/loader.js';
 import { createSessionWith, Session } from '../shared/session.js';
 import { fetchSend, userGetCode, memoryStorage } from '../shared/fetch-host.js';
-
-export const init = memoisedInit(async (imports, options) => {
-  const path = options.wasmPath || join(__dirname, '..', 'wxsession_bg.wasm');
-  return WebAssembly.instantiate(readFileSync(path), imports);
-});
+import { init } from './wasm.js';
 
 // A JSON object of key -> value. Written to a temp file and renamed, so a
 // crash mid-write leaves the old file, never half of a new one.
@@ -48,4 +44,5 @@ export async function createSession(options) {
   return createSessionWith('node', host, rest);
 }
 
-export { Session, nonceStr };
+export { init, Session, nonceStr };
+export { Store, FileStore, RedisStore, MongoStore } from './stores.js';

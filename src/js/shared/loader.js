@@ -5,31 +5,50 @@
 import * as bg from 'wxsession-bg';
 import { initError } from './errors.js';
 
-const IMPORT_MODULE = './wxsession_bg.js';
+const IMPORTS = { './wxsession_bg.js': bg };
 
-export function memoisedInit(instantiate) {
+/**
+ * Returns `init(options)` (async, memoised, retried after a failure) with
+ * `init.ready()` and, where the host can instantiate synchronously (Node),
+ * `init.sync()` so constructors like `new FileStore()` need no await.
+ */
+export function memoisedInit(instantiate, instantiateSync) {
   let ready = null;
-  return function init(options) {
+  let done = false;
+  const wire = (result) => {
+    if (done) return bg; // a sync start won the race
+    const instance = result && result.instance ? result.instance : result;
+    bg.__wbg_set_wasm(instance.exports);
+    if (typeof instance.exports.__wbindgen_start === 'function') instance.exports.__wbindgen_start();
+    // Hosts without a synchronous CSPRNG hand over entropy gathered up front.
+    if (result && result.entropy) bg.seedRandom(result.entropy);
+    done = true;
+    return bg;
+  };
+  const failed = (err) => {
+    if (err && err.code === 'INIT_FAILED') return err;
+    return initError('could not instantiate the wasm module: ' + ((err && (err.message || err.errMsg)) || err), err);
+  };
+  function init(options) {
     if (!ready) {
-      // A failed start may be retried (e.g. after a bad wasmPath is fixed).
-      ready = start(instantiate, options || {}).catch((err) => { ready = null; throw err; });
+      ready = Promise.resolve()
+        .then(() => instantiate(IMPORTS, options || {}))
+        .then(wire, (err) => { throw failed(err); })
+        .catch((err) => { ready = null; throw err; });
     }
     return ready;
-  };
-}
-
-async function start(instantiate, options) {
-  let result;
-  try {
-    result = await instantiate({ [IMPORT_MODULE]: bg }, options);
-  } catch (err) {
-    if (err && err.code === 'INIT_FAILED') throw err;
-    throw initError('could not instantiate the wasm module: ' + ((err && (err.message || err.errMsg)) || err), err);
   }
-  const instance = result && result.instance ? result.instance : result;
-  bg.__wbg_set_wasm(instance.exports);
-  if (typeof instance.exports.__wbindgen_start === 'function') instance.exports.__wbindgen_start();
-  // Hosts without a synchronous CSPRNG hand over entropy gathered up front.
-  if (result && result.entropy) bg.seedRandom(result.entropy);
-  return bg;
+  init.ready = () => done;
+  init.sync = () => {
+    if (done) return bg;
+    if (!instantiateSync) throw initError('wxsession is not started here yet: await init() first');
+    try {
+      wire(instantiateSync(IMPORTS));
+    } catch (err) {
+      throw failed(err);
+    }
+    ready = Promise.resolve(bg);
+    return bg;
+  };
+  return init;
 }

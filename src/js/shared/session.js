@@ -32,7 +32,7 @@ export function createSessionWith(kind, host, options) {
       throw codedError('BAD_CONFIG', fn + ' must be a function');
     }
   }
-  CODES = CODES || errorCodes();
+  CODES = CODES || errorCodes().split(',');
   const core = new SessionCore(JSON.stringify(describe(options)), kind);
   const session = new Session(core, host, options);
   let stored;

@@ -3,6 +3,9 @@ import { nonceStr } from 'wxsession-bg';
 import { memoisedInit } from '../shared/loader.js';
 import { createSessionWith, Session } from '../shared/session.js';
 import { fetchSend, userGetCode, memoryStorage } from '../shared/fetch-host.js';
+import { initError } from '../shared/errors.js';
+import { Store as SharedStore } from '../shared/store.js';
+import { localStorageBackend } from '../backends/local-storage.js';
 
 export const init = memoisedInit(async (imports, options) => {
   const url = options.wasmUrl || new URL('../wxsession_bg.wasm', import.meta.url);
@@ -45,6 +48,15 @@ export async function createSession(options) {
 function withoutHostOnly(options) {
   const { storage, wasmUrl, ...rest } = options;
   return rest;
+}
+
+/** The Token Store; `backend: 'localStorage'` keeps it there. Call after `await init()`. */
+export class Store extends SharedStore {
+  constructor(options = {}) {
+    if (!init.ready()) throw initError('await init() before new Store()');
+    const { prefix, ...rest } = options;
+    super({ ...rest, backend: options.backend === 'localStorage' ? localStorageBackend({ prefix }) : options.backend });
+  }
 }
 
 export { Session, nonceStr };

@@ -1,0 +1,48 @@
+// The Token Store for Node: the shared Store (logic in the Rust core) over
+// a memory, file, Redis, MongoDB or user backend.
+import { join } from 'node:path';
+import { Store as SharedStore } from '../shared/store.js';
+import { fileBackend } from '../backends/file.js';
+import { redisBackend } from '../backends/redis.js';
+import { mongoBackend } from '../backends/mongo.js';
+import { init } from './wasm.js';
+
+const STORE_OPTIONS = ['interval', 'noInterval', 'maxSignatures'];
+const pick = (options, keys) => {
+  const out = {};
+  for (const k of keys) if (options[k] !== undefined) out[k] = options[k];
+  return out;
+};
+
+/** new Store() is memory only; new Store({ backend }) uses any { get, set, delete } object. */
+export class Store extends SharedStore {
+  constructor(options = {}) {
+    init.sync();
+    super(options);
+  }
+}
+
+/** wechat-jssdk's FileStore: one JSON file, written atomically. */
+export class FileStore extends Store {
+  constructor(options = {}) {
+    const fileStorePath = options.fileStorePath || join(process.cwd(), 'wechat-info.json');
+    super({ ...pick(options, STORE_OPTIONS), backend: fileBackend({ fileStorePath, appId: options.appId }) });
+  }
+}
+
+/** Keys `${prefix}:${appId}:…`, each with a TTL matching its record's expiry. */
+export class RedisStore extends Store {
+  constructor(options = {}) {
+    super({ ...pick(options, STORE_OPTIONS), backend: redisBackend(pick(options, ['url', 'prefix', 'appId', 'client', 'timeout'])) });
+  }
+}
+
+/** Collections GlobalToken, Signature and OAuthToken with TTL indexes. */
+export class MongoStore extends Store {
+  constructor(options = {}) {
+    super({
+      ...pick(options, STORE_OPTIONS),
+      backend: mongoBackend(pick(options, ['dbHost', 'dbPort', 'dbName', 'dbAddress', 'dbOptions', 'limit'])),
+    });
+  }
+}

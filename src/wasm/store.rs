@@ -1,0 +1,124 @@
+use super::errors::to_js;
+use crate::core::store::{writes_to_json, Kind, Lookup, StoreConfig, StoreCore};
+use wasm_bindgen::prelude::*;
+
+const ABSENT: u32 = 0;
+const HIT: u32 = 1; // lastValue() is the info JSON
+const LOAD: u32 = 2; // lastValue() is the backend key to read
+
+/// The Token Store's logic for one JS `Store`; the glue only moves bytes
+/// between it and a backend.
+#[wasm_bindgen(js_name = StoreCore)]
+pub struct StoreCoreJs {
+    inner: StoreCore,
+    last: String,
+}
+
+fn ms(now: f64) -> u64 {
+    if now.is_finite() && now > 0.0 {
+        now as u64
+    } else {
+        0
+    }
+}
+
+fn kind(k: &str) -> Result<Kind, JsValue> {
+    Kind::parse(k).map_err(to_js)
+}
+
+#[wasm_bindgen(js_class = StoreCore)]
+impl StoreCoreJs {
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: &str, has_backend: bool, now: f64) -> Result<StoreCoreJs, JsValue> {
+        let config = StoreConfig::from_json(options).map_err(to_js)?;
+        Ok(StoreCoreJs {
+            inner: StoreCore::new(config, has_backend, ms(now)),
+            last: String::new(),
+        })
+    }
+
+    /// ABSENT, HIT or LOAD; see `lastValue`.
+    pub fn lookup(&mut self, kind_name: &str, id: &str, now: f64) -> Result<u32, JsValue> {
+        Ok(
+            match self
+                .inner
+                .lookup(kind(kind_name)?, id, ms(now))
+                .map_err(to_js)?
+            {
+                Lookup::Absent => ABSENT,
+                Lookup::Hit(info) => {
+                    self.last = info;
+                    HIT
+                }
+                Lookup::Load(key) => {
+                    self.last = key;
+                    LOAD
+                }
+            },
+        )
+    }
+
+    #[wasm_bindgen(js_name = lastValue)]
+    pub fn last_value(&self) -> String {
+        self.last.clone()
+    }
+
+    /// What the backend held for a LOAD; returns the info JSON to serve.
+    pub fn loaded(
+        &mut self,
+        kind_name: &str,
+        id: &str,
+        raw: Option<String>,
+        now: f64,
+    ) -> Result<Option<String>, JsValue> {
+        self.inner
+            .loaded(kind(kind_name)?, id, raw.as_deref(), ms(now))
+            .map_err(to_js)
+    }
+
+    /// Returns a backend key to read first (an update of something not yet
+    /// read), or undefined when saved.
+    pub fn save(
+        &mut self,
+        kind_name: &str,
+        id: &str,
+        info: &str,
+        merge: bool,
+        now: f64,
+    ) -> Result<Option<String>, JsValue> {
+        self.inner
+            .save(kind(kind_name)?, id, info, merge, ms(now))
+            .map_err(to_js)
+    }
+
+    /// The dirty entries as JSON `[{key, value|null, ttlMs}]`, marked in flight.
+    #[wasm_bindgen(js_name = flushBatch)]
+    pub fn flush_batch(&mut self, now: f64) -> String {
+        writes_to_json(&self.inner.flush_batch(ms(now)))
+    }
+
+    #[wasm_bindgen(js_name = writeDone)]
+    pub fn write_done(&mut self, key: &str, ok: bool) {
+        self.inner.write_done(key, ok)
+    }
+
+    /// Epoch ms of the next periodic flush, or undefined.
+    #[wasm_bindgen(js_name = nextFlushAt)]
+    pub fn next_flush_at(&self) -> Option<f64> {
+        self.inner.next_flush_at().map(|t| t as f64)
+    }
+
+    #[wasm_bindgen(js_name = dirtyCount)]
+    pub fn dirty_count(&self) -> u32 {
+        self.inner.dirty_count() as u32
+    }
+
+    #[wasm_bindgen(js_name = signatureCount)]
+    pub fn signature_count(&self) -> u32 {
+        self.inner.signature_count() as u32
+    }
+
+    pub fn destroy(&mut self) {
+        self.inner.destroy()
+    }
+}

@@ -1,0 +1,91 @@
+// One contract for the Token Store, run against every backend. `open()`
+// returns a fresh Store over the backend under test; two Stores opened on
+// the same backend share its data (that is how persistence is checked).
+import assert from 'node:assert/strict';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export function storeContract(test, name, open) {
+  test(`${name}: an empty store has an empty global token and no signatures`, async () => {
+    const store = await open();
+    assert.deepEqual(await store.getGlobalToken(), {});
+    assert.equal(await store.getSignature('https://a.test/'), undefined);
+    assert.equal(await store.isSignatureExisting('https://a.test/'), false);
+    assert.equal(await store.getOAuthAccessToken('openid-1'), undefined);
+    await store.destroy();
+  });
+
+  test(`${name}: updateGlobalToken merges and is flushed at once`, async () => {
+    const a = await open();
+    await a.updateGlobalToken({ accessToken: 'A1', expires_in: 7200 });
+    const merged = await a.updateGlobalToken({ jsapi_ticket: 'T1' });
+    assert.equal(merged.accessToken, 'A1');
+    assert.equal(merged.jsapi_ticket, 'T1');
+    const b = await open();
+    assert.deepEqual(await b.getGlobalToken(), { accessToken: 'A1', expires_in: 7200, jsapi_ticket: 'T1' });
+    await a.destroy();
+    await b.destroy();
+  });
+
+  test(`${name}: signatures and OAuth tokens round-trip, update merges, flush persists`, async () => {
+    const a = await open();
+    const url = 'https://a.test/page?x=1&y=é';
+    const sig = { jsapi_ticket: 'T1', nonceStr: 'n', timestamp: '1', url, signature: 's1' };
+    assert.deepEqual(await a.saveSignature(url, sig), sig);
+    assert.equal(await a.isSignatureExisting(url), true);
+    const updated = await a.updateSignature(url, { signature: 's2' });
+    assert.equal(updated.signature, 's2');
+    assert.equal(updated.nonceStr, 'n');
+    await a.saveOAuthAccessToken('openid-1', { access_token: 'o1', refresh_token: 'r1', expires_in: 7200 });
+    await a.updateOAuthAccessToken('openid-1', { access_token: 'o2' });
+    await a.flush();
+    const b = await open();
+    assert.equal((await b.getSignature(url)).signature, 's2');
+    const oauth = await b.getOAuthAccessToken('openid-1');
+    assert.equal(oauth.access_token, 'o2');
+    assert.equal(oauth.refresh_token, 'r1');
+    await a.destroy();
+    await b.destroy();
+  });
+
+  test(`${name}: results are copies; mutating one does not change the store`, async () => {
+    const store = await open();
+    await store.saveOAuthAccessToken('k', { access_token: 'x' });
+    (await store.getOAuthAccessToken('k')).access_token = 'mutated';
+    assert.equal((await store.getOAuthAccessToken('k')).access_token, 'x');
+    await store.destroy();
+  });
+
+  test(`${name}: expired records are not served, here or after a reload`, async () => {
+    const a = await open();
+    await a.saveOAuthAccessToken('short', { access_token: 'x', expiresAt: Date.now() + 300 });
+    await a.flush();
+    assert.equal((await a.getOAuthAccessToken('short')).access_token, 'x');
+    await sleep(400);
+    assert.equal(await a.getOAuthAccessToken('short'), undefined);
+    const b = await open();
+    assert.equal(await b.getOAuthAccessToken('short'), undefined);
+    await a.destroy();
+    await b.destroy();
+  });
+
+  test(`${name}: a signature is served only while its ticket is current`, async () => {
+    const store = await open();
+    await store.updateGlobalToken({ accessToken: 'A', jsapi_ticket: 'T1' });
+    await store.saveSignature('https://b.test/', { jsapi_ticket: 'T1', signature: 's' });
+    assert.ok(await store.getSignature('https://b.test/'));
+    await store.updateGlobalToken({ jsapi_ticket: 'T2' });
+    assert.equal(await store.getSignature('https://b.test/'), undefined);
+    await store.destroy();
+  });
+
+  test(`${name}: bad input is BAD_INPUT; a destroyed store says STORE_DESTROYED`, async () => {
+    const store = await open();
+    await assert.rejects(store.saveSignature('', { a: 1 }), (e) => e.code === 'BAD_INPUT');
+    await assert.rejects(store.saveSignature('https://a.test/', 'not an object'), (e) => e.code === 'BAD_INPUT');
+    await assert.rejects(store.saveOAuthAccessToken('k', [1, 2]), (e) => e.code === 'BAD_INPUT');
+    await store.destroy();
+    await assert.rejects(store.getGlobalToken(), (e) => e.code === 'STORE_DESTROYED');
+    await assert.rejects(store.saveSignature('https://a.test/', {}), (e) => e.code === 'STORE_DESTROYED');
+  });
+}
