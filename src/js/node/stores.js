@@ -37,12 +37,20 @@ export class RedisStore extends Store {
   }
 }
 
-/** Collections GlobalToken, Signature and OAuthToken with TTL indexes. */
+/**
+ * Collections GlobalToken, Signature and OAuthToken with TTL indexes. Like
+ * the seed, the `limit` (default 20) freshest signatures are preloaded;
+ * `store.preloaded` settles when that is done (a failure only means a cold
+ * cache, never an error).
+ */
 export class MongoStore extends Store {
   constructor(options = {}) {
-    super({
-      ...pick(options, STORE_OPTIONS),
-      backend: mongoBackend(pick(options, ['dbHost', 'dbPort', 'dbName', 'dbAddress', 'dbOptions', 'limit'])),
-    });
+    const backend = mongoBackend(pick(options, ['dbHost', 'dbPort', 'dbName', 'dbAddress', 'dbOptions', 'limit']));
+    super({ ...pick(options, STORE_OPTIONS), backend });
+    this.preloaded = backend.preload('sig:').then((rows) => {
+      for (const [key, value] of rows) {
+        try { this._core.loaded('signature', key.slice('sig:'.length), value, Date.now()); } catch (_) { /* unreadable: read again on demand */ }
+      }
+    }, () => {});
   }
 }
