@@ -6,3 +6,12 @@ pub mod errors;
 pub mod random;
 pub mod session;
 pub mod store;
+
+/// JS clock readings (epoch ms as f64) for the core; junk reads as 0.
+pub(crate) fn ms(now: f64) -> u64 {
+    if now.is_finite() && now > 0.0 {
+        now as u64
+    } else {
+        0
+    }
+}

@@ -1,4 +1,5 @@
 use super::errors::{code_from_name, to_js};
+use super::ms;
 use crate::core::json::quote;
 use crate::core::{
     ClientOptions, Effect, Error, ErrorCode, HostKind, LoginOutcome, ResolvedOptions, Session,
@@ -23,14 +24,6 @@ const SEND_NOW: u32 = 0x8000_0000;
 pub struct SessionCore {
     inner: Session,
     options: ResolvedOptions,
-}
-
-fn ms(now: f64) -> u64 {
-    if now.is_finite() && now > 0.0 {
-        now as u64
-    } else {
-        0
-    }
 }
 
 #[wasm_bindgen]

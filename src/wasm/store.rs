@@ -1,4 +1,5 @@
 use super::errors::to_js;
+use super::ms;
 use crate::core::store::{writes_to_json, Kind, Lookup, StoreConfig, StoreCore};
 use wasm_bindgen::prelude::*;
 
@@ -12,14 +13,6 @@ const LOAD: u32 = 2; // lastValue() is the backend key to read
 pub struct StoreCoreJs {
     inner: StoreCore,
     last: String,
-}
-
-fn ms(now: f64) -> u64 {
-    if now.is_finite() && now > 0.0 {
-        now as u64
-    } else {
-        0
-    }
 }
 
 fn kind(k: &str) -> Result<Kind, JsValue> {

@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync, renameSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { nonceStr } from 'wxsession-bg';
 import { createSessionWith, Session } from '../shared/session.js';
-import { fetchSend, userGetCode, memoryStorage } from '../shared/fetch-host.js';
+import { fetchHost, memoryStorage, omit } from '../shared/fetch-host.js';
 import { init } from './wasm.js';
 
 // A JSON object of key -> value. Written to a temp file and renamed, so a
@@ -33,15 +33,8 @@ function fileStorage(path) {
 
 export async function createSession(options) {
   await init(options);
-  const host = {
-    now: () => Date.now(),
-    checkSession: () => Promise.resolve(),
-    getCode: userGetCode(options),
-    send: fetchSend((url, init) => fetch(url, init)),
-    storage: options.storage || (options.storagePath ? fileStorage(options.storagePath) : memoryStorage()),
-  };
-  const { storage, ...rest } = options;
-  return createSessionWith('node', host, rest);
+  const storage = options.storage || (options.storagePath ? fileStorage(options.storagePath) : memoryStorage());
+  return createSessionWith('node', fetchHost(options, storage), omit(options, ['storage']));
 }
 
 export { init, Session, nonceStr };

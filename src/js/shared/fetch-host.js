@@ -58,3 +58,21 @@ export function memoryStorage() {
     remove: (k) => { map.delete(k); },
   };
 }
+
+/** The host of the web and node entries: fetch, the page's own getCode, no wx.checkSession. */
+export function fetchHost(options, storage) {
+  return {
+    now: () => Date.now(),
+    checkSession: () => Promise.resolve(),
+    getCode: userGetCode(options),
+    send: fetchSend((url, init) => fetch(url, init)),
+    storage,
+  };
+}
+
+/** `options` without the keys only the host reads (the core rejects unknown ones). */
+export function omit(options, keys) {
+  const out = Object.assign({}, options);
+  for (const k of keys) delete out[k];
+  return out;
+}

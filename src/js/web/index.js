@@ -2,7 +2,7 @@
 import { nonceStr } from 'wxsession-bg';
 import { memoisedInit } from '../shared/loader.js';
 import { createSessionWith, Session } from '../shared/session.js';
-import { fetchSend, userGetCode, memoryStorage } from '../shared/fetch-host.js';
+import { fetchHost, memoryStorage, omit } from '../shared/fetch-host.js';
 import { initError } from '../shared/errors.js';
 import { Store as SharedStore } from '../shared/store.js';
 import { localStorageBackend } from '../backends/local-storage.js';
@@ -35,19 +35,8 @@ function webStorage() {
 
 export async function createSession(options) {
   await init(options);
-  const host = {
-    now: () => Date.now(),
-    checkSession: () => Promise.resolve(),
-    getCode: userGetCode(options),
-    send: fetchSend((url, init) => fetch(url, init)),
-    storage: options.storage || webStorage(),
-  };
-  return createSessionWith('web', host, withoutHostOnly(options));
-}
-
-function withoutHostOnly(options) {
-  const { storage, wasmUrl, ...rest } = options;
-  return rest;
+  const host = fetchHost(options, options.storage || webStorage());
+  return createSessionWith('web', host, omit(options, ['storage', 'wasmUrl']));
 }
 
 /** The Token Store; `backend: 'localStorage'` keeps it there. Call after `await init()`. */
