@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { PKG } from './support/harness.mjs';
 import { WeChatAccounts } from './support/wechat-accounts.mjs';
 import { startAppBackend } from './support/app-backend.mjs';
@@ -66,4 +67,26 @@ test('getCode failures and timeouts reject with codes', () => world(async ({ opt
 test('node rejects options that only make sense in a mini-program', async () => {
   await assert.rejects(wxsession.createSession({ baseUrl: 'http://x.test', loginUrl: '/l' }), (e) => e.code === 'BAD_CONFIG' && /getCode/.test(e.message));
   await assert.rejects(wxsession.createSession({ baseUrl: 'http://x.test', loginUrl: '/l', getCode: async () => 'c', checkSession: 'once' }), (e) => e.code === 'BAD_CONFIG');
+});
+
+test("signatures: WeChat's official JS-SDK example, rawData and push checks; nothing throws on junk", () => {
+  const official = {
+    jsapiTicket: 'sM4AOVdWfPE4DxkXGEs8VMCPGGVi4C3VM0P37wVUCFvkVAy_90u5h9nbSlYy3-Sl-HhTdfl2fzFy1AOcHKP7qg',
+    nonceStr: 'Wm3WZYTPz0wzccnW', timestamp: 1414587457, url: 'http://mp.weixin.qq.com?params=value#fragment',
+  };
+  assert.equal(wxsession.signJsapi(official), '0f9de62fce790f9a083d5c99e95740ceb90c27ed');
+  assert.throws(() => wxsession.signJsapi({ ...official, url: 42 }), (e) => e.code === 'BAD_INPUT');
+  const sessionKey = 'HyVFkGl5F5OQWJZZaNzBBg==';
+  const raw = '{"nickName":"Band"}';
+  const sig = createHash('sha1').update(raw + sessionKey).digest('hex');
+  assert.equal(wxsession.verifyRawData(raw, sig, sessionKey), true);
+  assert.equal(wxsession.verifyRawData(raw + ' ', sig, sessionKey), false);
+  const push = createHash('sha1').update(['1409304348', 'mytoken', 'xxxxxx'].sort().join('')).digest('hex');
+  assert.equal(wxsession.verifyPushSignature({ token: 'mytoken', timestamp: '1409304348', nonce: 'xxxxxx', signature: push }), true);
+  for (const junk of [undefined, null, {}, { token: 1 }, { token: 'mytoken', timestamp: '1', nonce: 'x', signature: 'zz' }]) {
+    assert.equal(wxsession.verifyPushSignature(junk), false);
+  }
+  assert.equal(wxsession.verifyRawData(null, undefined, 5), false);
+  assert.match(wxsession.nonceStr(), /^[A-Za-z0-9]{16}$/);
+  assert.throws(() => wxsession.nonceStr(0), (e) => e.code === 'BAD_INPUT');
 });

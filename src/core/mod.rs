@@ -10,6 +10,7 @@ pub mod json_object;
 pub mod options;
 pub mod random;
 pub mod session;
+pub mod signature;
 pub mod single_flight;
 pub mod store;
 pub mod token;

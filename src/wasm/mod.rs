@@ -5,6 +5,7 @@
 pub mod errors;
 pub mod random;
 pub mod session;
+pub mod signature;
 pub mod store;
 
 /// JS clock readings (epoch ms as f64) for the core; junk reads as 0.

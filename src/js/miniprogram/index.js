@@ -1,6 +1,5 @@
 // Mini-program entry (CommonJS after bundling). Needs only what a device has:
 // wx, WXWebAssembly, timers and ES2017 built-ins.
-import { nonceStr } from 'wxsession-bg';
 import { memoisedInit } from '../shared/loader.js';
 import { initError, withTimeout } from '../shared/errors.js';
 import { createSessionWith, Session } from '../shared/session.js';
@@ -31,7 +30,6 @@ export async function createSession(options) {
 /** The Token Store; `backend: 'wx'` keeps it in wx storage. Call after `await init()`. */
 export class Store extends SharedStore {
   constructor(options = {}) {
-    if (!init.ready()) throw initError('await init() before new Store()');
     const backend = options.backend === 'wx' ? wxStorageBackend({ prefix: options.prefix }) : options.backend;
     const rest = Object.assign({}, options);
     delete rest.prefix;
@@ -39,4 +37,5 @@ export class Store extends SharedStore {
   }
 }
 
-export { Session, nonceStr };
+export { Session };
+export { signJsapi, verifyRawData, verifyPushSignature, nonceStr } from '../shared/signature.js';

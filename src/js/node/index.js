@@ -2,7 +2,6 @@
 // Token Store, over the shared core.
 import { readFileSync, writeFileSync, renameSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { nonceStr } from 'wxsession-bg';
 import { createSessionWith, Session } from '../shared/session.js';
 import { fetchHost, memoryStorage, omit } from '../shared/fetch-host.js';
 import { init } from './wasm.js';
@@ -37,5 +36,6 @@ export async function createSession(options) {
   return createSessionWith('node', fetchHost(options, storage), omit(options, ['storage']));
 }
 
-export { init, Session, nonceStr };
+export { init, Session };
+export { signJsapi, verifyRawData, verifyPushSignature, nonceStr } from '../shared/signature.js';
 export { Store, FileStore, RedisStore, MongoStore } from './stores.js';

@@ -5,7 +5,7 @@ import { Store as SharedStore } from '../shared/store.js';
 import { fileBackend } from '../backends/file.js';
 import { redisBackend } from '../backends/redis.js';
 import { mongoBackend } from '../backends/mongo.js';
-import { init } from './wasm.js';
+import './wasm.js'; // registers the synchronous start used by the constructors
 
 const STORE_OPTIONS = ['interval', 'noInterval', 'maxSignatures'];
 const pick = (options, keys) => {
@@ -15,12 +15,7 @@ const pick = (options, keys) => {
 };
 
 /** new Store() is memory only; new Store({ backend }) uses any { get, set, delete } object. */
-export class Store extends SharedStore {
-  constructor(options = {}) {
-    init.sync();
-    super(options);
-  }
-}
+export class Store extends SharedStore {}
 
 /** wechat-jssdk's FileStore: one JSON file, written atomically. */
 export class FileStore extends Store {

@@ -7,6 +7,23 @@ import { initError } from './errors.js';
 
 const IMPORTS = { './wxsession_bg.js': bg };
 
+// One wasm instance per bundle, so whether it has started is module state.
+let started = false;
+let startSync = null;
+
+/**
+ * For synchronous APIs (new Store(), signJsapi()): starts the module where
+ * the host can (Node), or throws INIT_FAILED asking for `await init()`.
+ */
+export function ensureStarted() {
+  if (started) return;
+  if (startSync) {
+    startSync();
+    return;
+  }
+  throw initError('wxsession is not started yet: await init() first');
+}
+
 /**
  * Returns `init(options)` (async, memoised, retried after a failure) with
  * `init.ready()` and, where the host can instantiate synchronously (Node),
@@ -23,6 +40,7 @@ export function memoisedInit(instantiate, instantiateSync) {
     // Hosts without a synchronous CSPRNG hand over entropy gathered up front.
     if (result && result.entropy) bg.seedRandom(result.entropy);
     done = true;
+    started = true;
     return bg;
   };
   const failed = (err) => {
@@ -39,6 +57,7 @@ export function memoisedInit(instantiate, instantiateSync) {
     return ready;
   }
   init.ready = () => done;
+  if (instantiateSync) startSync = () => init.sync();
   init.sync = () => {
     if (done) return bg;
     if (!instantiateSync) throw initError('wxsession is not started here yet: await init() first');

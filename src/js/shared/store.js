@@ -4,6 +4,7 @@
 // ({ get, set, delete, lock?, unlock?, close? }, all async).
 import { StoreCore } from 'wxsession-bg';
 import { codedError } from './errors.js';
+import { ensureStarted } from './loader.js';
 
 const ABSENT = 0, HIT = 1, LOAD = 2;
 
@@ -23,6 +24,7 @@ export class Store {
    * Without a backend the store lives in memory only.
    */
   constructor(options = {}) {
+    ensureStarted();
     const { backend = null, interval, noInterval, maxSignatures } = options;
     if (backend !== null && (typeof backend.get !== 'function' || typeof backend.set !== 'function' || typeof backend.delete !== 'function')) {
       throw codedError('BAD_CONFIG', 'a store backend needs get(key), set(key, value, ttlMs) and delete(key)');

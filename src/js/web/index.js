@@ -1,9 +1,7 @@
 // Web entry (ES module): fetch + localStorage over the shared core.
-import { nonceStr } from 'wxsession-bg';
 import { memoisedInit } from '../shared/loader.js';
 import { createSessionWith, Session } from '../shared/session.js';
 import { fetchHost, memoryStorage, omit } from '../shared/fetch-host.js';
-import { initError } from '../shared/errors.js';
 import { Store as SharedStore } from '../shared/store.js';
 import { localStorageBackend } from '../backends/local-storage.js';
 
@@ -42,10 +40,10 @@ export async function createSession(options) {
 /** The Token Store; `backend: 'localStorage'` keeps it there. Call after `await init()`. */
 export class Store extends SharedStore {
   constructor(options = {}) {
-    if (!init.ready()) throw initError('await init() before new Store()');
     const { prefix, ...rest } = options;
     super({ ...rest, backend: options.backend === 'localStorage' ? localStorageBackend({ prefix }) : options.backend });
   }
 }
 
-export { Session, nonceStr };
+export { Session };
+export { signJsapi, verifyRawData, verifyPushSignature, nonceStr } from '../shared/signature.js';
