@@ -4,7 +4,13 @@ export type SessionState = 'anonymous' | 'logging-in' | 'authenticated';
 
 export type ErrorCode =
   | 'LOGIN_FAILED' | 'EXCHANGE_FAILED' | 'UNAUTHORIZED' | 'HTTP_ERROR'
-  | 'NETWORK' | 'TIMEOUT' | 'BAD_CONFIG' | 'RANDOM_UNAVAILABLE' | 'BAD_INPUT' | 'INIT_FAILED';
+  | 'NETWORK' | 'TIMEOUT' | 'BAD_CONFIG' | 'RANDOM_UNAVAILABLE' | 'BAD_INPUT' | 'INIT_FAILED'
+  /** Token Store: a backend failed (kept in memory, retried on the next flush). */
+  | 'STORE_UNAVAILABLE'
+  /** Token Store: a backend holds something that is not a record of ours. */
+  | 'STORE_CORRUPT'
+  /** Token Store: a call after destroy(). */
+  | 'STORE_DESTROYED';
 
 export interface WxSessionError extends Error {
   name: 'WxSessionError';
@@ -70,3 +76,146 @@ export declare function init(options?: { wasmPath?: string; wasmUrl?: string | U
 export declare function createSession(options: SessionOptions): Promise<Session>;
 /** A CSPRNG string of [A-Za-z0-9], default length 16. */
 export declare function nonceStr(length?: number): string;
+
+// ---------------------------------------------------------------------------
+// Token Store: wechat-jssdk's Store API (same method names and promise
+// semantics); the cache logic runs in the Rust core.
+
+/** What a store keeps per entry: any JSON object (results are copies). */
+export type StoreInfo = Record<string, unknown>;
+
+/**
+ * The global token record. `expires_in`/`expiresIn` (seconds) or `expiresAt`
+ * (epoch ms) in any info gives the entry its expiry.
+ */
+export interface GlobalToken extends StoreInfo {
+  accessToken?: string;
+  jsapi_ticket?: string;
+  expires_in?: number;
+  expiresIn?: number;
+  expiresAt?: number;
+}
+
+type Awaitable<T> = T | PromiseLike<T>;
+
+/**
+ * A key/value backend for `new Store({ backend })`. Values are opaque
+ * strings; `ttlMs` 0 means no expiry. The built-in ones are asynchronous;
+ * the Store awaits whatever get/set/delete/close return.
+ */
+export interface StoreBackend {
+  /** The live value, or null (undefined) when missing or expired. */
+  get(key: string): Awaitable<string | null | undefined>;
+  set(key: string, value: string, ttlMs: number): Awaitable<void>;
+  delete(key: string): Awaitable<void>;
+  /** Takes a lock for `ttlMs` (> 0): its token, or null when someone else holds it. */
+  lock?(key: string, ttlMs: number): Promise<string | null>;
+  /** Releases a lock taken with `token`: false when it had expired or been taken over. */
+  unlock?(key: string, token: string): Promise<boolean>;
+  /** Called once by destroy(). */
+  close?(): Awaitable<void>;
+}
+
+/** Options every store takes. */
+export interface StoreCommonOptions {
+  /** Period of the automatic flush in ms (1000 to 86400000), default 600000. */
+  interval?: number;
+  /** No automatic flush: only flush(), updateGlobalToken() and destroy() write. */
+  noInterval?: boolean;
+  /** Signatures kept in memory (least recently used clean ones leave first), default 10000. */
+  maxSignatures?: number;
+}
+
+export interface StoreOptions extends StoreCommonOptions {
+  /**
+   * Where entries are written; none (or null) keeps them in memory only.
+   * 'wx' (mini-program entry: wx storage) and 'localStorage' (web entry) name
+   * the host's built-in backends; elsewhere they are BAD_CONFIG.
+   */
+  backend?: StoreBackend | 'wx' | 'localStorage' | null;
+  /** Key prefix of the 'wx' and 'localStorage' backends, default 'wxsession:'. */
+  prefix?: string;
+}
+
+/**
+ * Every entry exports it. Node: use it at once. Mini-program and web:
+ * `await init()` first, or the constructor throws INIT_FAILED.
+ * Bad arguments reject with BAD_INPUT, bad options throw BAD_CONFIG, backend
+ * failures reject with STORE_UNAVAILABLE or STORE_CORRUPT (memory keeps
+ * serving), and every call after destroy() rejects with STORE_DESTROYED.
+ */
+export declare class Store {
+  constructor(options?: StoreOptions);
+  /** The backend in use, or null for a memory-only store. */
+  readonly backend: StoreBackend | null;
+  /** The global token, or {} when there is none. */
+  getGlobalToken(): Promise<GlobalToken>;
+  /** Merges `info` into the global token and flushes at once; resolves with the merged token. */
+  updateGlobalToken(info: GlobalToken): Promise<GlobalToken>;
+  /** The signature for `url`, or undefined (also when it was made with a jsapi_ticket that is no longer current). */
+  getSignature(url: string): Promise<StoreInfo | undefined>;
+  saveSignature(url: string, info: StoreInfo): Promise<StoreInfo>;
+  /** Merges `info` into the stored signature; resolves with the result. */
+  updateSignature(url: string, info: StoreInfo): Promise<StoreInfo>;
+  isSignatureExisting(url: string): Promise<boolean>;
+  getOAuthAccessToken(key: string): Promise<StoreInfo | undefined>;
+  saveOAuthAccessToken(key: string, info: StoreInfo): Promise<StoreInfo>;
+  /** Merges `info` into the stored OAuth token; resolves with the result. */
+  updateOAuthAccessToken(key: string, info: StoreInfo): Promise<StoreInfo>;
+  /** Writes every dirty entry; a failed write stays dirty for the next flush. */
+  flush(): Promise<void>;
+  /** Flushes, stops the timer and closes the backend. */
+  destroy(): Promise<void>;
+}
+
+export interface FileStoreOptions extends StoreCommonOptions {
+  /** Default `${process.cwd()}/wechat-info.json`. */
+  fileStorePath?: string;
+  /** A file written for another appId is reset. */
+  appId?: string;
+}
+
+/** Node entry only: one JSON file, written atomically (one process per file). */
+export declare class FileStore extends Store {
+  constructor(options?: FileStoreOptions);
+}
+
+export interface RedisStoreOptions extends StoreCommonOptions {
+  /** Default 'redis://127.0.0.1:6379'. */
+  url?: string;
+  /** Keys are `${prefix}:${appId}:…`; default 'wxsession'. */
+  prefix?: string;
+  /** Required: scopes the keys, so apps sharing a Redis never mix credentials. */
+  appId: string;
+  /** ms for every Redis command, default 5000. */
+  timeout?: number;
+  /** An existing connected-or-not `redis` (node-redis 4+) client: used, never closed. */
+  client?: unknown;
+}
+
+/** Node entry only: needs the optional peer dependency `redis`. */
+export declare class RedisStore extends Store {
+  constructor(options: RedisStoreOptions);
+}
+
+export interface MongoStoreOptions extends StoreCommonOptions {
+  /** Default '127.0.0.1'. */
+  dbHost?: string;
+  /** Default 27017. */
+  dbPort?: number;
+  /** Default 'wechat'. */
+  dbName?: string;
+  /** A full connection string; replaces dbHost and dbPort. */
+  dbAddress?: string;
+  /** Passed to the MongoClient. */
+  dbOptions?: Record<string, unknown>;
+  /** Signatures preloaded at start, default 20. */
+  limit?: number;
+}
+
+/** Node entry only: needs the optional peer dependency `mongodb`. */
+export declare class MongoStore extends Store {
+  constructor(options?: MongoStoreOptions);
+  /** Settles when the `limit` freshest signatures are preloaded (a failure only means a cold cache). */
+  readonly preloaded: Promise<void>;
+}

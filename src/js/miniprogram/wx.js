@@ -60,6 +60,12 @@ export function wxCallback(api, args, ms, onOk, onFail, now) {
     if (call.done) return;
     call.done = true;
     watched.delete(call);
+    // Nothing left to watch: disarm, so an idle app holds no timer.
+    if (watched.size === 0 && timer !== null) {
+      clearTimeout(timer);
+      timer = null;
+      armedFor = Infinity;
+    }
     settle(value);
   };
   watched.add(call);

@@ -116,7 +116,8 @@ export class Store {
       }
     }));
     if (failures.length) {
-      throw storeFailure(failures[0], failures.length + ' of ' + writes.length + ' writes failed (kept in memory, retried on the next flush)');
+      const first = storeFailure(failures[0], 'write failed');
+      throw codedError(first.code, failures.length + ' of ' + writes.length + ' writes failed (kept in memory, retried on the next flush): ' + first.message, { cause: failures[0] });
     }
   }
 
