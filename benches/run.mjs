@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // wxsession benchmarks: package size, a cold burst through the strict
 // mini-program sandbox, warm-path overhead against a bare promisified
-// wx.request, and start-up time. Prints figures; asserts nothing.
+// wx.request, and start-up time; then the Token Store against wechat-jssdk
+// (benches/store.mjs, sections 5-7). Prints figures; asserts nothing.
 //   node benches/run.mjs
 import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -13,6 +14,7 @@ import { startAppBackend } from '../tests/support/app-backend.mjs';
 import {
   median, ms, int, kb, heading, table, freshSandbox, cleanupSandboxes, instantWx, warmToken, throughput,
 } from './lib.mjs';
+import { storeSections } from './store.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkgDir = join(root, 'pkg');
@@ -186,7 +188,9 @@ try {
   await coldBurstSection();
   await warmSection();
   await initSection();
+  await storeSections(summary);
   console.log(`\nsummary: size ${summary.size} | cold burst ${summary.burst} | warm ${summary.warm} | init ${summary.init}`);
+  console.log(`summary (store): ${summary.store}`);
 } finally {
   cleanupSandboxes();
 }
