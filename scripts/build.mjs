@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, copyFileSync, writeFileSync, readFileSync, statSync, readdirSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { brotliCompressSync, constants as zlib } from 'node:zlib';
 import * as esbuild from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -96,7 +97,11 @@ async function build() {
     }),
   ]));
   copyFileSync(wasm, join(pkg, 'wxsession_bg.wasm'));
-  copyFileSync(wasm, join(pkg, 'miniprogram_dist', 'wxsession_bg.wasm'));
+  // Mini-programs load brotli-compressed wasm (base library 2.14.0+), and the
+  // code package's size is what devices download and WeChat limits.
+  writeFileSync(join(pkg, 'miniprogram_dist', 'wxsession_bg.wasm.br'), brotliCompressSync(readFileSync(wasm), {
+    params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_LGWIN]: 24, [zlib.BROTLI_PARAM_SIZE_HINT]: statSync(wasm).size },
+  }));
   copyFileSync(join(root, 'src/js/index.d.ts'), join(pkg, 'index.d.ts'));
   const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
   writeFileSync(join(pkg, 'package.json'), JSON.stringify({

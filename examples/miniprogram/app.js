@@ -30,7 +30,7 @@ App({
         app.globalData.sessionState = state;
       });
     }, function (err) {
-      // INIT_FAILED: base library older than 2.13 (no WXWebAssembly), or the
+      // INIT_FAILED: base library older than 2.14 (no WXWebAssembly with .wasm.br), or the
       // .wasm is missing because "Build npm" was not run.
       console.error('wxsession could not start:', err.code, err.message);
     });

@@ -6,6 +6,7 @@
 import vm from 'node:vm';
 import { readFileSync, existsSync, mkdirSync, cpSync, statSync } from 'node:fs';
 import { join, dirname, resolve, normalize } from 'node:path';
+import { brotliDecompressSync } from 'node:zlib';
 
 const REMOVED = ['WebAssembly', 'FinalizationRegistry', 'WeakRef', 'BigInt', 'BigInt64Array', 'BigUint64Array',
   'SharedArrayBuffer', 'Atomics', 'globalThis'];
@@ -30,7 +31,8 @@ export function createSandbox({ projectRoot, wx, console: log = console }) {
       if (!file.startsWith(resolve(projectRoot)) || !existsSync(file)) {
         return Promise.reject(new Error('WXWebAssembly.instantiate: no such file in the code package: ' + path));
       }
-      return WebAssembly.instantiate(readFileSync(file), imports);
+      const bytes = readFileSync(file);
+      return WebAssembly.instantiate(path.endsWith('.br') ? brotliDecompressSync(bytes) : bytes, imports);
     },
   };
   const pages = [];

@@ -68,6 +68,9 @@ pub struct StoreCore {
     has_backend: bool,
     entries: BTreeMap<String, Entry>,
     signatures: usize,
+    /// False after an eviction scan found nothing clean: the next scan waits
+    /// until something becomes clean, so saves past the bound stay O(1).
+    may_evict: bool,
     tick: u64,
     last_flush: u64,
     destroyed: bool,
@@ -80,6 +83,7 @@ impl StoreCore {
             has_backend,
             entries: BTreeMap::new(),
             signatures: 0,
+            may_evict: true,
             tick: 0,
             last_flush: now,
             destroyed: false,
@@ -144,6 +148,7 @@ impl StoreCore {
             },
         );
         self.touch(kind, &key);
+        self.may_evict = true;
         self.evict();
         if info.is_some()
             && self.entries.contains_key(&key)
@@ -180,6 +185,8 @@ impl StoreCore {
         };
         let ticket = signature_ticket(&record);
         let state = match self.entries.get(&key).map(|e| e.state) {
+            // Memory only: nothing to write, so nothing is ever dirty.
+            _ if !self.has_backend => State::Clean,
             Some(State::Writing { .. }) => State::Writing { again: true },
             _ => State::Dirty,
         };
@@ -247,6 +254,7 @@ impl StoreCore {
         if entry.state == State::Clean && entry.record.is_none() {
             self.remove(key);
         }
+        self.may_evict = true;
         self.evict();
     }
 
@@ -294,6 +302,10 @@ impl StoreCore {
 
     /// Drops a record here and deletes it from the backend on the next flush.
     fn forget(&mut self, key: &str) {
+        if !self.has_backend {
+            self.remove(key);
+            return;
+        }
         if let Some(entry) = self.entries.get_mut(key) {
             entry.record = None;
             entry.ticket = None;
@@ -332,7 +344,7 @@ impl StoreCore {
     /// O(1) per save) and no second index is needed.
     fn evict(&mut self) {
         let max = self.config.max_signatures;
-        if self.signatures <= max {
+        if self.signatures <= max || !self.may_evict {
             return;
         }
         let target = max - max / 10;
@@ -344,6 +356,7 @@ impl StoreCore {
             .collect();
         let excess = (self.signatures - target).min(clean.len());
         if excess == 0 {
+            self.may_evict = false;
             return;
         }
         clean.select_nth_unstable(excess - 1);

@@ -346,3 +346,52 @@ fn bad_input_is_refused_before_anything_changes() {
     );
     assert_eq!(s.dirty_count(), 0);
 }
+
+#[test]
+fn a_memory_only_store_is_bounded_too() {
+    let mut s = StoreCore::new(
+        StoreConfig {
+            max_signatures: 10,
+            ..StoreConfig::default()
+        },
+        false,
+        0,
+    );
+    for i in 0..1000 {
+        s.save(
+            Kind::Signature,
+            &format!("https://a.test/{i}"),
+            r#"{"signature":"s"}"#,
+            false,
+            0,
+        )
+        .unwrap();
+    }
+    assert!(s.signature_count() <= 10);
+    assert_eq!(s.dirty_count(), 0);
+    assert!(matches!(
+        s.lookup(Kind::Signature, "https://a.test/999", 0).unwrap(),
+        Lookup::Hit(_)
+    ));
+}
+
+#[test]
+fn saves_past_the_bound_with_nothing_clean_do_not_rescan() {
+    let mut s = core(10);
+    for i in 0..20 {
+        s.save(
+            Kind::Signature,
+            &format!("https://a.test/{i}"),
+            r#"{"signature":"s"}"#,
+            false,
+            0,
+        )
+        .unwrap();
+    }
+    assert!(!s.may_evict, "one scan found nothing clean");
+    assert_eq!(s.signature_count(), 20);
+    for w in s.flush_batch(1) {
+        s.write_done(&w.key, true);
+    }
+    assert!(s.signature_count() <= 10);
+}

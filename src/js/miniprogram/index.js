@@ -8,11 +8,11 @@ import { Store as SharedStore } from '../shared/store.js';
 import { wxStorageBackend } from '../backends/wx-storage.js';
 
 // Where WeChat DevTools' "build npm" puts this package's files.
-export const DEFAULT_WASM_PATH = '/miniprogram_npm/wxsession/wxsession_bg.wasm';
+export const DEFAULT_WASM_PATH = '/miniprogram_npm/wxsession/wxsession_bg.wasm.br';
 
 export const init = memoisedInit(async (imports, options) => {
   if (typeof WXWebAssembly === 'undefined') {
-    throw initError('WXWebAssembly is missing: wxsession needs base library 2.13.0 or later');
+    throw initError('WXWebAssembly is missing: wxsession needs base library 2.14.0 or later');
   }
   const ms = options.timeout || 10000;
   // Entropy first: the module must never ask for randomness unseeded.
