@@ -15,10 +15,14 @@ const watched = new Set();
 let timer = null;
 let armedFor = Infinity;
 
+// The timer wakes at least once a second while calls are pending and stops
+// when a sweep finds none: an idle app holds it at most a second longer,
+// and a busy one re-arms it about once a second, not once per call.
 function arm(at) {
   if (timer !== null) clearTimeout(timer);
-  armedFor = at;
-  timer = setTimeout(sweep, Math.max(0, at - dateNow()));
+  const now = dateNow();
+  armedFor = Math.min(at, now + 1000);
+  timer = setTimeout(sweep, Math.max(0, armedFor - now));
 }
 
 function sweep() {
@@ -60,12 +64,6 @@ export function wxCallback(api, args, ms, onOk, onFail, now) {
     if (call.done) return;
     call.done = true;
     watched.delete(call);
-    // Nothing left to watch: disarm, so an idle app holds no timer.
-    if (watched.size === 0 && timer !== null) {
-      clearTimeout(timer);
-      timer = null;
-      armedFor = Infinity;
-    }
     settle(value);
   };
   watched.add(call);
