@@ -19,6 +19,23 @@ fn kind(k: &str) -> Result<Kind, JsValue> {
     Kind::parse(k).map_err(to_js)
 }
 
+impl StoreCoreJs {
+    /// Keeps a lookup's string for `lastValue` and answers its number.
+    fn remember(&mut self, found: Lookup) -> u32 {
+        match found {
+            Lookup::Absent => ABSENT,
+            Lookup::Hit(info) => {
+                self.last = info;
+                HIT
+            }
+            Lookup::Load(key) => {
+                self.last = key;
+                LOAD
+            }
+        }
+    }
+}
+
 #[wasm_bindgen(js_class = StoreCore)]
 impl StoreCoreJs {
     #[wasm_bindgen(constructor)]
@@ -32,23 +49,11 @@ impl StoreCoreJs {
 
     /// ABSENT, HIT or LOAD; see `lastValue`.
     pub fn lookup(&mut self, kind_name: &str, id: &str, now: f64) -> Result<u32, JsValue> {
-        Ok(
-            match self
-                .inner
-                .lookup(kind(kind_name)?, id, ms(now))
-                .map_err(to_js)?
-            {
-                Lookup::Absent => ABSENT,
-                Lookup::Hit(info) => {
-                    self.last = info;
-                    HIT
-                }
-                Lookup::Load(key) => {
-                    self.last = key;
-                    LOAD
-                }
-            },
-        )
+        let found = self
+            .inner
+            .lookup(kind(kind_name)?, id, ms(now))
+            .map_err(to_js)?;
+        Ok(self.remember(found))
     }
 
     #[wasm_bindgen(js_name = lastValue)]
@@ -69,8 +74,9 @@ impl StoreCoreJs {
             .map_err(to_js)
     }
 
-    /// Returns a backend key to read first (an update of something not yet
-    /// read), or undefined when saved.
+    /// HIT (`lastValue` is the info as stored, to resolve with) or LOAD
+    /// (`lastValue` is a backend key to read first: an update of something
+    /// not yet read).
     pub fn save(
         &mut self,
         kind_name: &str,
@@ -78,10 +84,12 @@ impl StoreCoreJs {
         info: &str,
         merge: bool,
         now: f64,
-    ) -> Result<Option<String>, JsValue> {
-        self.inner
+    ) -> Result<u32, JsValue> {
+        let outcome = self
+            .inner
             .save(kind(kind_name)?, id, info, merge, ms(now))
-            .map_err(to_js)
+            .map_err(to_js)?;
+        Ok(self.remember(outcome))
     }
 
     /// The dirty entries as JSON `[{key, value|null, ttlMs}]`, marked in flight.

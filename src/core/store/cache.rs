@@ -56,10 +56,13 @@ struct Entry {
     /// `None`: known absent (read from the backend) or to be deleted there.
     record: Option<Record>,
     state: State,
-    /// The jsapi_ticket a signature was made with (or, for the global token,
-    /// the current one), read once rather than on every lookup.
-    ticket: Option<String>,
     used: u64,
+}
+
+impl Entry {
+    fn ticket(&self) -> Option<&str> {
+        self.record.as_ref().and_then(|r| r.ticket.as_deref())
+    }
 }
 
 #[derive(Debug)]
@@ -135,7 +138,6 @@ impl StoreCore {
             Some(raw) => Some(Record::decode(raw)?).filter(|r| !r.is_expired(now)),
             None => None,
         };
-        let ticket = record.as_ref().and_then(signature_ticket);
         let info = record.as_ref().map(|r| r.info.clone());
         self.insert(
             kind,
@@ -143,7 +145,6 @@ impl StoreCore {
             Entry {
                 record,
                 state: State::Clean,
-                ticket,
                 used: 0,
             },
         );
@@ -160,9 +161,10 @@ impl StoreCore {
         Ok(info)
     }
 
-    /// `save*` (`merge: false`) and `update*` (`merge: true`). An update of
-    /// something not yet read asks for a `Load` first, so it merges into what
-    /// the backend has rather than replacing it.
+    /// `save*` (`merge: false`) and `update*` (`merge: true`). Answers
+    /// `Hit` with the info as now stored (what the caller resolves with), or,
+    /// for an update of something not yet read, `Load` first, so it merges
+    /// into what the backend has rather than replacing it.
     pub fn save(
         &mut self,
         kind: Kind,
@@ -170,12 +172,12 @@ impl StoreCore {
         info: &str,
         merge: bool,
         now: u64,
-    ) -> Result<Option<String>, Error> {
+    ) -> Result<Lookup, Error> {
         self.alive()?;
         check_id(kind, id)?;
         let key = kind.key(id);
         let current = match self.entries.get(&key) {
-            None if merge && self.has_backend => return Ok(Some(key)),
+            None if merge && self.has_backend => return Ok(Lookup::Load(key)),
             None => None,
             Some(e) => e.record.clone().filter(|r| !r.is_expired(now)),
         };
@@ -183,26 +185,25 @@ impl StoreCore {
             (true, Some(current)) => current.merged(info, now)?,
             _ => Record::from_info(info, now)?,
         };
-        let ticket = signature_ticket(&record);
         let state = match self.entries.get(&key).map(|e| e.state) {
             // Memory only: nothing to write, so nothing is ever dirty.
             _ if !self.has_backend => State::Clean,
             Some(State::Writing { .. }) => State::Writing { again: true },
             _ => State::Dirty,
         };
+        let stored = record.info.clone();
         self.insert(
             kind,
             key.clone(),
             Entry {
                 record: Some(record),
                 state,
-                ticket,
                 used: 0,
             },
         );
         self.touch(kind, &key);
         self.evict();
-        Ok(None)
+        Ok(Lookup::Hit(stored))
     }
 
     /// Everything dirty, as backend writes; marks them in flight. Expired
@@ -296,8 +297,8 @@ impl StoreCore {
         if kind != Kind::Signature {
             return false;
         }
-        let current = self.entries.get("global").and_then(|g| g.ticket.as_ref());
-        matches!((&entry.ticket, current), (Some(made_with), Some(now)) if made_with != now)
+        let current = self.entries.get("global").and_then(Entry::ticket);
+        matches!((entry.ticket(), current), (Some(made_with), Some(now)) if made_with != now)
     }
 
     /// Drops a record here and deletes it from the backend on the next flush.
@@ -308,7 +309,6 @@ impl StoreCore {
         }
         if let Some(entry) = self.entries.get_mut(key) {
             entry.record = None;
-            entry.ticket = None;
             entry.state = match entry.state {
                 State::Writing { .. } => State::Writing { again: true },
                 _ => State::Dirty,
@@ -365,13 +365,6 @@ impl StoreCore {
             self.remove(&key);
         }
     }
-}
-
-/// `jsapi_ticket` in a signature's info, `jsapiTicket` in the global token's.
-fn signature_ticket(record: &Record) -> Option<String> {
-    record
-        .string_field("jsapi_ticket")
-        .or_else(|| record.string_field("jsapiTicket"))
 }
 
 #[cfg(test)]

@@ -55,7 +55,7 @@ fn a_memory_only_store_never_asks_for_loads() {
     );
     assert_eq!(
         s.save(Kind::Global, "", r#"{"x":1}"#, true, 0).unwrap(),
-        None
+        Lookup::Hit(r#"{"x":1}"#.into())
     );
     assert_eq!(hit(s.lookup(Kind::Global, "", 0).unwrap()), r#"{"x":1}"#);
 }
@@ -124,7 +124,7 @@ fn an_update_of_an_unread_key_loads_it_first_and_merges() {
     assert_eq!(
         s.save(Kind::Global, "", r#"{"jsapiTicket":"t2"}"#, true, 0)
             .unwrap(),
-        Some("global".into())
+        Lookup::Load("global".into())
     );
     let stored = Record::from_info(r#"{"accessToken":"a","jsapiTicket":"t1"}"#, 0)
         .unwrap()
@@ -133,7 +133,7 @@ fn an_update_of_an_unread_key_loads_it_first_and_merges() {
     assert_eq!(
         s.save(Kind::Global, "", r#"{"jsapiTicket":"t2"}"#, true, 0)
             .unwrap(),
-        None
+        Lookup::Hit(r#"{"accessToken":"a","jsapiTicket":"t2"}"#.into())
     );
     assert_eq!(
         hit(s.lookup(Kind::Global, "", 0).unwrap()),

@@ -57,6 +57,10 @@ pub struct Record {
     /// The info object as JSON text.
     pub info: String,
     pub expires_at: Option<u64>,
+    /// `jsapi_ticket` (or `jsapiTicket`) in the info: the ticket a signature
+    /// was made with, or the global token's current one. Read once, when the
+    /// info is parsed anyway, rather than on every lookup.
+    pub ticket: Option<String>,
 }
 
 impl Record {
@@ -64,47 +68,38 @@ impl Record {
     /// from `expiresAt` (epoch ms) or, failing that, `expires_in`/`expiresIn`
     /// (seconds from now), as WeChat's own answers carry it.
     pub fn from_info(info: &str, now: u64) -> Result<Record, Error> {
-        if info.len() > MAX_INFO_LEN {
-            return Err(Error::new(
-                ErrorCode::BadInput,
-                "info is larger than 64 KiB",
-            ));
-        }
-        let obj = RawObject::parse(info).map_err(|e| {
-            Error::new(
-                ErrorCode::BadInput,
-                format!("info must be a JSON object ({})", e.describe()),
-            )
-        })?;
-        Ok(Record {
-            expires_at: expiry_of(&obj, now),
+        let obj = parse_info(info)?;
+        Ok(Record::from_object(&obj, expiry_of(&obj, now)))
+    }
+
+    fn from_object(obj: &RawObject, expires_at: Option<u64>) -> Record {
+        let ticket = obj
+            .get_str("jsapi_ticket")
+            .or_else(|| obj.get_str("jsapiTicket"));
+        Record {
             info: obj.to_json(),
-        })
+            expires_at,
+            ticket,
+        }
     }
 
     /// `update*`: the new fields win, the others stay; so does the expiry
     /// unless the update brings one.
     pub fn merged(&self, info: &str, now: u64) -> Result<Record, Error> {
-        let update = Record::from_info(info, now)?;
+        let update = parse_info(info)?;
         let mut base = RawObject::parse(&self.info)
             .map_err(|e| Error::new(ErrorCode::StoreCorrupt, e.describe()))?;
-        let fresh = RawObject::parse(&update.info)
-            .map_err(|e| Error::new(ErrorCode::BadInput, e.describe()))?;
-        for (k, v) in fresh.members() {
+        for (k, v) in update.members() {
             base.set_raw(k, v);
         }
-        Ok(Record {
-            info: base.to_json(),
-            expires_at: update.expires_at.or(self.expires_at),
-        })
+        Ok(Record::from_object(
+            &base,
+            expiry_of(&update, now).or(self.expires_at),
+        ))
     }
 
     pub fn is_expired(&self, now: u64) -> bool {
         matches!(self.expires_at, Some(e) if e <= now)
-    }
-
-    pub fn string_field(&self, name: &str) -> Option<String> {
-        RawObject::parse(&self.info).ok()?.get_str(name)
     }
 
     /// What a backend stores: versioned, with the expiry beside the info.
@@ -131,9 +126,7 @@ impl Record {
             return Err(corrupt("unknown version"));
         }
         let info = obj.get_raw("info").ok_or_else(|| corrupt("no info"))?;
-        let info = RawObject::parse(info)
-            .map_err(|e| corrupt(e.describe()))?
-            .to_json();
+        let info = RawObject::parse(info).map_err(|e| corrupt(e.describe()))?;
         let expires_at = match obj.get_raw("expiresAt") {
             Some("null") | None => None,
             Some(_) => Some(
@@ -142,8 +135,24 @@ impl Record {
                     .ok_or_else(|| corrupt("bad expiresAt"))? as u64,
             ),
         };
-        Ok(Record { info, expires_at })
+        Ok(Record::from_object(&info, expires_at))
     }
+}
+
+/// A caller's info: a JSON object of at most 64 KiB, else BAD_INPUT.
+fn parse_info(info: &str) -> Result<RawObject, Error> {
+    if info.len() > MAX_INFO_LEN {
+        return Err(Error::new(
+            ErrorCode::BadInput,
+            "info is larger than 64 KiB",
+        ));
+    }
+    RawObject::parse(info).map_err(|e| {
+        Error::new(
+            ErrorCode::BadInput,
+            format!("info must be a JSON object ({})", e.describe()),
+        )
+    })
 }
 
 fn expiry_of(obj: &RawObject, now: u64) -> Option<u64> {
@@ -193,8 +202,9 @@ mod tests {
         let m = r
             .merged(r#"{"jsapiTicket":"t2","nested":{"a":[1,2]}}"#, 5)
             .unwrap();
-        assert_eq!(m.string_field("accessToken").as_deref(), Some("a"));
-        assert_eq!(m.string_field("jsapiTicket").as_deref(), Some("t2"));
+        let obj = RawObject::parse(&m.info).unwrap();
+        assert_eq!(obj.get_str("accessToken").as_deref(), Some("a"));
+        assert_eq!(m.ticket.as_deref(), Some("t2"));
         assert!(m.info.contains(r#""nested":{"a":[1,2]}"#));
         assert_eq!(m.expires_at, Some(10_000));
     }

@@ -68,13 +68,12 @@ export class Store {
 
   async _save(kind, id, info, merge) {
     const json = infoJson(info);
-    let key = this._core.save(kind, id, json, merge, Date.now());
-    if (key !== undefined) {
+    if (this._core.save(kind, id, json, merge, Date.now()) === LOAD) {
       // An update of something not read yet: merge into what the backend has.
       await this._get(kind, id);
-      key = this._core.save(kind, id, json, merge, Date.now());
+      this._core.save(kind, id, json, merge, Date.now());
     }
-    return JSON.parse(this._core.lookup(kind, id, Date.now()) === HIT ? this._core.lastValue() : json);
+    return JSON.parse(this._core.lastValue());
   }
 
   getGlobalToken() { return this._get('global', '').then((info) => info || {}); }
