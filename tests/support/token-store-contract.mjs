@@ -122,3 +122,16 @@ export function storeContract(test, name, open) {
     await assert.rejects(store.saveSignature('https://a.test/', {}), (e) => e.code === 'STORE_DESTROYED');
   });
 }
+
+/**
+ * With the backend full (quota): writes reject with STORE_UNAVAILABLE while
+ * the store keeps serving what it was given from memory.
+ */
+export async function assertServesFromMemoryWhenFull(store) {
+  await assert.rejects(store.updateGlobalToken({ accessToken: 'A', jsapi_ticket: 'T' }),
+    (e) => e.code === 'STORE_UNAVAILABLE' && /quota/.test(e.message));
+  assert.equal((await store.getGlobalToken()).accessToken, 'A');
+  await store.saveSignature('https://a.test/', { jsapi_ticket: 'T', signature: 's' });
+  await assert.rejects(store.flush(), (e) => e.code === 'STORE_UNAVAILABLE');
+  assert.equal((await store.getSignature('https://a.test/')).signature, 's');
+}

@@ -13,6 +13,15 @@ fn core(max_signatures: usize) -> StoreCore {
     )
 }
 
+/// Saves `https://a.test/{i}` for each i, at time 0.
+fn save_signatures(s: &mut StoreCore, range: std::ops::Range<u32>) {
+    for i in range {
+        let url = format!("https://a.test/{i}");
+        s.save(Kind::Signature, &url, r#"{"signature":"s"}"#, false, 0)
+            .unwrap();
+    }
+}
+
 fn hit(l: Lookup) -> String {
     match l {
         Lookup::Hit(info) => info,
@@ -227,16 +236,7 @@ fn a_signature_is_served_only_while_its_ticket_is_current() {
 #[test]
 fn signatures_are_bounded_by_lru_but_dirty_ones_are_never_dropped() {
     let mut s = core(3);
-    for i in 0..5 {
-        s.save(
-            Kind::Signature,
-            &format!("https://a.test/{i}"),
-            r#"{"signature":"s"}"#,
-            false,
-            0,
-        )
-        .unwrap();
-    }
+    save_signatures(&mut s, 0..5);
     // All five are unwritten: none may be dropped yet.
     assert_eq!(s.signature_count(), 5);
     for w in s.flush_batch(1) {
@@ -357,16 +357,7 @@ fn a_memory_only_store_is_bounded_too() {
         false,
         0,
     );
-    for i in 0..1000 {
-        s.save(
-            Kind::Signature,
-            &format!("https://a.test/{i}"),
-            r#"{"signature":"s"}"#,
-            false,
-            0,
-        )
-        .unwrap();
-    }
+    save_signatures(&mut s, 0..1000);
     assert!(s.signature_count() <= 10);
     assert_eq!(s.dirty_count(), 0);
     assert!(matches!(
@@ -378,16 +369,7 @@ fn a_memory_only_store_is_bounded_too() {
 #[test]
 fn saves_past_the_bound_with_nothing_clean_do_not_rescan() {
     let mut s = core(10);
-    for i in 0..20 {
-        s.save(
-            Kind::Signature,
-            &format!("https://a.test/{i}"),
-            r#"{"signature":"s"}"#,
-            false,
-            0,
-        )
-        .unwrap();
-    }
+    save_signatures(&mut s, 0..20);
     assert!(!s.may_evict, "one scan found nothing clean");
     assert_eq!(s.signature_count(), 20);
     for w in s.flush_batch(1) {

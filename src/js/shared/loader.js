@@ -25,9 +25,9 @@ export function ensureStarted() {
 }
 
 /**
- * Returns `init(options)` (async, memoised, retried after a failure) with
- * `init.ready()` and, where the host can instantiate synchronously (Node),
- * `init.sync()` so constructors like `new FileStore()` need no await.
+ * Returns `init(options)` (async, memoised, retried after a failure) and,
+ * where the host can instantiate synchronously (Node), `init.sync()` so
+ * constructors like `new FileStore()` need no await.
  */
 export function memoisedInit(instantiate, instantiateSync) {
   let ready = null;
@@ -56,7 +56,6 @@ export function memoisedInit(instantiate, instantiateSync) {
     }
     return ready;
   }
-  init.ready = () => done;
   if (instantiateSync) startSync = () => init.sync();
   init.sync = () => {
     if (done) return bg;
