@@ -18,10 +18,15 @@ pub enum ErrorCode {
     StoreUnavailable = 10,
     StoreCorrupt = 11,
     StoreDestroyed = 12,
+    /// WeChat answered an errcode; the JS error carries `.errcode`/`.errmsg`.
+    WechatApi = 13,
+    RateLimited = 14,
+    JssdkConfig = 15,
+    OAuthState = 16,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 12] = [
+    pub const ALL: [ErrorCode; 16] = [
         ErrorCode::LoginFailed,
         ErrorCode::ExchangeFailed,
         ErrorCode::Unauthorized,
@@ -34,6 +39,10 @@ impl ErrorCode {
         ErrorCode::StoreUnavailable,
         ErrorCode::StoreCorrupt,
         ErrorCode::StoreDestroyed,
+        ErrorCode::WechatApi,
+        ErrorCode::RateLimited,
+        ErrorCode::JssdkConfig,
+        ErrorCode::OAuthState,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -50,6 +59,10 @@ impl ErrorCode {
             ErrorCode::StoreUnavailable => "STORE_UNAVAILABLE",
             ErrorCode::StoreCorrupt => "STORE_CORRUPT",
             ErrorCode::StoreDestroyed => "STORE_DESTROYED",
+            ErrorCode::WechatApi => "WECHAT_API",
+            ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::JssdkConfig => "JSSDK_CONFIG",
+            ErrorCode::OAuthState => "OAUTH_STATE",
         }
     }
 
