@@ -86,6 +86,8 @@ impl fmt::Display for ErrorCode {
 pub struct Error {
     pub code: ErrorCode,
     pub message: String,
+    /// WeChat's `errcode` and `errmsg`, for `WechatApi` errors.
+    pub wechat: Option<(i64, String)>,
 }
 
 impl Error {
@@ -93,7 +95,22 @@ impl Error {
         Error {
             code,
             message: message.into(),
+            wechat: None,
         }
+    }
+
+    pub fn wechat(errcode: i64, errmsg: &str) -> Self {
+        Error {
+            code: ErrorCode::WechatApi,
+            message: format!("WeChat answered errcode {errcode}: {errmsg}"),
+            wechat: Some((errcode, errmsg.to_owned())),
+        }
+    }
+
+    /// 40001 (invalid or not the latest), 40014 (invalid), 42001 (expired):
+    /// the access_token used is no good, and a fresh one may succeed.
+    pub fn is_token_rejection(&self) -> bool {
+        matches!(self.wechat, Some((40001 | 40014 | 42001, _)))
     }
 }
 

@@ -4,6 +4,7 @@
 //! this core asks for and report back what happened.
 
 pub mod config;
+pub mod credentials;
 pub mod error;
 pub mod json;
 pub mod json_object;

@@ -1,0 +1,238 @@
+//! WeChat's server-side credentials (access_token, jsapi_ticket, OAuth
+//! tokens): when they are usable, and one refresh per credential at a
+//! time, in-process and, with a locking store, across processes.
+
+pub mod fields;
+pub mod refresh;
+pub mod reply;
+
+#[cfg(test)]
+mod refresh_tests;
+
+use crate::core::error::{Error, ErrorCode};
+use crate::core::json::{parse_object, Value};
+use refresh::{Refresh, Step};
+use std::collections::BTreeMap;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CredKind {
+    Token,
+    Ticket,
+    OAuth,
+}
+
+impl CredKind {
+    pub fn from_u8(n: u8) -> Option<CredKind> {
+        [CredKind::Token, CredKind::Ticket, CredKind::OAuth]
+            .get(n as usize)
+            .copied()
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            CredKind::Token => "access_token",
+            CredKind::Ticket => "jsapi_ticket",
+            CredKind::OAuth => "OAuth access_token",
+        }
+    }
+}
+
+/// A usable credential and when to stop using it (epoch ms).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cred {
+    pub value: String,
+    pub refresh_at: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CredentialConfig {
+    /// Refresh this long before WeChat's expiry.
+    pub margin_ms: u64,
+    /// A lock outlives a holder that died by at most this much.
+    pub lock_ttl_ms: u64,
+    /// How long a process waits for another's refresh before giving up.
+    pub wait_ms: u64,
+    pub backoff_min_ms: u64,
+    pub backoff_max_ms: u64,
+    /// Manual (non-forced) refreshes allowed per window, as in wechat-jssdk.
+    pub manual_limit: usize,
+    pub manual_window_ms: u64,
+}
+
+impl CredentialConfig {
+    /// Defaults follow the HTTP `timeout`: a holder's lock covers a read,
+    /// a fetch and a write, and waiters outlast one dead holder's lock.
+    pub fn with_timeout(timeout_ms: u64) -> CredentialConfig {
+        let lock_ttl_ms = 2 * timeout_ms + 5_000;
+        CredentialConfig {
+            margin_ms: 300_000,
+            lock_ttl_ms,
+            wait_ms: lock_ttl_ms + timeout_ms + 1_000,
+            backoff_min_ms: 20,
+            backoff_max_ms: 500,
+            manual_limit: 5,
+            manual_window_ms: 2 * 3_600_000,
+        }
+    }
+
+    /// `{"timeout","margin","lockTtl","wait"}` in ms, all optional.
+    pub fn from_json(text: &str) -> Result<CredentialConfig, Error> {
+        let bad = |m: &str| Error::new(ErrorCode::BadConfig, m.to_owned());
+        let mut fields = BTreeMap::new();
+        for (key, value) in parse_object(text, ErrorCode::BadConfig)? {
+            let Value::Int(n) = value else {
+                return Err(bad(&format!("{key} must be a whole number of ms")));
+            };
+            if !(0..=86_400_000).contains(&n) {
+                return Err(bad(&format!("{key} must be between 0 and 86400000 ms")));
+            }
+            fields.insert(key, n as u64);
+        }
+        let timeout = fields.remove("timeout").unwrap_or(10_000).max(1);
+        let mut config = CredentialConfig::with_timeout(timeout);
+        if let Some(m) = fields.remove("margin") {
+            config.margin_ms = m;
+        }
+        if let Some(t) = fields.remove("lockTtl") {
+            config.lock_ttl_ms = t.max(1);
+            config.wait_ms = t + timeout + 1_000;
+        }
+        if let Some(w) = fields.remove("wait") {
+            config.wait_ms = w;
+        }
+        match fields.keys().next() {
+            Some(unknown) => Err(bad(&format!("unknown credential option {unknown}"))),
+            None => Ok(config),
+        }
+    }
+}
+
+/// What the host reports back for a step.
+#[derive(Debug)]
+pub enum Event<'a> {
+    Locked(Result<bool, Error>),
+    Slept,
+    Read(Result<Option<&'a str>, Error>),
+    Token(Result<String, Error>),
+    Fetched(Result<&'a str, Error>),
+    Written,
+    Unlocked,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Begin {
+    /// Another caller's refresh of the same credential is running: share it.
+    Joined(u32),
+    Started(u32, Step),
+}
+
+/// All refreshes of one app's credentials in one process.
+#[derive(Debug)]
+pub struct Credentials {
+    config: CredentialConfig,
+    flights: BTreeMap<u32, Refresh>,
+    by_key: BTreeMap<String, u32>,
+    keys: BTreeMap<u32, String>,
+    next: u32,
+    manual: Vec<u64>,
+}
+
+impl Credentials {
+    pub fn new(config: CredentialConfig) -> Credentials {
+        Credentials {
+            config,
+            flights: BTreeMap::new(),
+            by_key: BTreeMap::new(),
+            keys: BTreeMap::new(),
+            next: 1,
+            manual: Vec::new(),
+        }
+    }
+
+    pub fn config(&self) -> CredentialConfig {
+        self.config
+    }
+
+    /// The credential in a stored info object, if usable at `now`.
+    pub fn current(&self, kind: CredKind, info: &str, now: u64) -> Option<Cred> {
+        fields::View::read(kind, info).current(now)
+    }
+
+    /// Starts or joins the refresh of `kind` (`id`: the OAuth key).
+    /// `can_lock`: the store can lock across processes.
+    pub fn begin(
+        &mut self,
+        kind: CredKind,
+        id: &str,
+        stale: Option<String>,
+        can_lock: bool,
+        now: u64,
+    ) -> Begin {
+        let key = match kind {
+            CredKind::Token => "token".to_owned(),
+            CredKind::Ticket => "ticket".to_owned(),
+            CredKind::OAuth => format!("oauth:{id}"),
+        };
+        if let Some(&flight) = self.by_key.get(&key) {
+            return Begin::Joined(flight);
+        }
+        let flight = self.next;
+        self.next = if self.next >= 0x3fff_ffff { 1 } else { self.next + 1 };
+        let lock_name = can_lock.then(|| format!("lock:{key}"));
+        let seed = now ^ (u64::from(flight) << 32) ^ 0x9e37_79b9_7f4a_7c15;
+        let mut refresh = Refresh::new(kind, self.config, lock_name, stale, seed, now);
+        let step = refresh.start();
+        self.flights.insert(flight, refresh);
+        self.by_key.insert(key.clone(), flight);
+        self.keys.insert(flight, key);
+        Begin::Started(flight, step)
+    }
+
+    /// Feeds a step's outcome to its refresh; the flight ends with `Done`.
+    pub fn advance(&mut self, flight: u32, event: Event, now: u64) -> Result<Step, Error> {
+        let refresh = self
+            .flights
+            .get_mut(&flight)
+            .ok_or_else(|| Error::new(ErrorCode::BadInput, "no such refresh in flight"))?;
+        let step = match event {
+            Event::Locked(r) => refresh.locked(r, now),
+            Event::Slept => refresh.slept(),
+            Event::Read(r) => refresh.read(r, now),
+            Event::Token(r) => refresh.token(r),
+            Event::Fetched(r) => refresh.fetched(r, now),
+            Event::Written => refresh.written(),
+            Event::Unlocked => refresh.unlocked(),
+        };
+        if let Step::Done(_) = step {
+            self.flights.remove(&flight);
+            if let Some(key) = self.keys.remove(&flight) {
+                self.by_key.remove(&key);
+            }
+        }
+        Ok(step)
+    }
+
+    pub fn in_flight(&self) -> usize {
+        self.flights.len()
+    }
+
+    /// Counts a manual refresh; refuses beyond the limit per window, since
+    /// every refresh spends WeChat's daily quota.
+    pub fn manual_refresh(&mut self, now: u64) -> Result<(), Error> {
+        let window = self.config.manual_window_ms;
+        self.manual.retain(|t| now < t + window);
+        if self.manual.len() >= self.config.manual_limit {
+            let wait_s = (self.manual[0] + window - now).div_ceil(1000);
+            return Err(Error::new(
+                ErrorCode::RateLimited,
+                format!(
+                    "at most {} manual refreshes per {} min; the next is allowed in {wait_s} s",
+                    self.config.manual_limit,
+                    window / 60_000
+                ),
+            ));
+        }
+        self.manual.push(now);
+        Ok(())
+    }
+}
