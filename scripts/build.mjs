@@ -50,53 +50,65 @@ export function wasmFeatures(file) {
   return out.split('\n').map((l) => l.trim().replace(/^--enable-/, '')).filter(Boolean);
 }
 
-async function build() {
+// One wasm per audience: `client` (mini-program, web) without the server
+// feature, `server` (Node) with the WeChat credential exports.
+async function buildWasm(variant) {
   const target = join(root, 'target', 'mvp');
+  const features = variant === 'server' ? [] : ['--no-default-features'];
   // immediate-abort + optimize_for_size drop std's panic formatting: the
   // core never panics on input, and the size budget is 48 KB gzip.
-  await step('cargo +nightly build (wasm32, MVP, build-std)', () => run('cargo', [
-    '+nightly', 'build', '--lib', '--release', '--target', 'wasm32-unknown-unknown',
+  await step(`cargo +nightly build ${variant} (wasm32, MVP, build-std)`, () => run('cargo', [
+    '+nightly', 'build', '--lib', '--release', '--target', 'wasm32-unknown-unknown', ...features,
     '-Zbuild-std=std,panic_abort', '-Zbuild-std-features=optimize_for_size', '--quiet',
   ], { RUSTFLAGS: '-Ctarget-cpu=mvp -Zunstable-options -Cpanic=immediate-abort', CARGO_TARGET_DIR: target }));
   const raw = join(target, 'wasm32-unknown-unknown', 'release', 'wxsession.wasm');
-
-  rmSync(gen, { recursive: true, force: true });
-  await step('wasm-bindgen --target bundler', () => run('wasm-bindgen', [
-    raw, '--target', 'bundler', '--out-dir', gen, '--out-name', 'wxsession', '--no-typescript',
+  const out = join(gen, variant);
+  rmSync(out, { recursive: true, force: true });
+  await step(`wasm-bindgen --target bundler (${variant})`, () => run('wasm-bindgen', [
+    raw, '--target', 'bundler', '--out-dir', out, '--out-name', 'wxsession', '--no-typescript',
   ]));
-  const wasm = join(gen, 'wxsession_bg.wasm');
+  const wasm = join(out, 'wxsession_bg.wasm');
   // npm binaryen, never Debian's (v108 corrupts wasm-bindgen output).
-  await step('wasm-opt -Oz (npm binaryen)', () => run(bin('wasm-opt'), [
+  await step(`wasm-opt -Oz (npm binaryen, ${variant})`, () => run(bin('wasm-opt'), [
     wasm, '-Oz', '--mvp-features', '--enable-mutable-globals', '--enable-sign-ext', '-o', wasm,
   ]));
-  const features = wasmFeatures(wasm);
-  const extra = features.filter((f) => !ALLOWED_FEATURES.has(f));
-  if (extra.length) throw new Error(`the wasm uses post-MVP features ${extra.join(', ')}: iOS WeChat would reject it`);
-  console.log(`build: wasm features: ${features.join(', ') || '(mvp only)'}`);
+  const used = wasmFeatures(wasm);
+  const extra = used.filter((f) => !ALLOWED_FEATURES.has(f));
+  if (extra.length) throw new Error(`the ${variant} wasm uses post-MVP features ${extra.join(', ')}: iOS WeChat would reject it`);
+  console.log(`build: ${variant} wasm features: ${used.join(', ') || '(mvp only)'}`);
+  return { wasm, bg: join(out, 'wxsession_bg.js') };
+}
+
+async function build() {
+  // Sequential: both share one target dir (and the machine has 2 cores).
+  const client = await buildWasm('client');
+  const server = await buildWasm('server');
 
   rmSync(pkg, { recursive: true, force: true });
   mkdirSync(join(pkg, 'miniprogram_dist'), { recursive: true });
   const shared = {
     bundle: true, minify: !process.argv.includes('--no-minify'), legalComments: 'none', logLevel: 'warning',
-    alias: { 'wxsession-bg': join(gen, 'wxsession_bg.js') },
   };
+  const clientAlias = { alias: { 'wxsession-bg': client.bg } };
   await step('esbuild bundles', () => Promise.all([
     esbuild.build({
-      ...shared, entryPoints: [join(root, 'src/js/miniprogram/index.js')], outfile: join(pkg, 'miniprogram_dist/index.js'),
+      ...shared, ...clientAlias, entryPoints: [join(root, 'src/js/miniprogram/index.js')], outfile: join(pkg, 'miniprogram_dist/index.js'),
       format: 'cjs', platform: 'neutral', target: 'es2017', inject: [join(root, 'src/js/shared/utf8.js')],
     }),
     esbuild.build({
-      ...shared, entryPoints: [join(root, 'src/js/node/index.js')], outfile: join(pkg, 'node/index.cjs'),
+      ...shared, alias: { 'wxsession-bg': server.bg }, entryPoints: [join(root, 'src/js/node/index.js')], outfile: join(pkg, 'node/index.cjs'),
       format: 'cjs', platform: 'node', target: 'node18',
       // Loaded on first use by RedisStore/MongoStore; never bundled.
       external: ['redis', 'mongodb'],
     }),
     esbuild.build({
-      ...shared, entryPoints: [join(root, 'src/js/web/index.js')], outfile: join(pkg, 'web/index.js'),
+      ...shared, ...clientAlias, entryPoints: [join(root, 'src/js/web/index.js')], outfile: join(pkg, 'web/index.js'),
       format: 'esm', platform: 'browser', target: 'es2020',
     }),
   ]));
-  copyFileSync(wasm, join(pkg, 'wxsession_bg.wasm'));
+  copyFileSync(client.wasm, join(pkg, 'wxsession_bg.wasm'));
+  copyFileSync(server.wasm, join(pkg, 'node', 'wxsession_node_bg.wasm'));
+  const wasm = client.wasm;
   // Mini-programs load brotli-compressed wasm (base library 2.14.0+), and the
   // code package's size is what devices download and WeChat limits.
   writeFileSync(join(pkg, 'miniprogram_dist', 'wxsession_bg.wasm.br'), brotliCompressSync(readFileSync(wasm), {

@@ -14,7 +14,12 @@ pub fn make_error(code: &str, message: &str) -> JsValue {
 }
 
 pub fn to_js(e: Error) -> JsValue {
-    make_error(e.code.as_str(), &e.message)
+    let err = make_error(e.code.as_str(), &e.message);
+    if let Some((errcode, errmsg)) = &e.wechat {
+        let _ = Reflect::set(&err, &"errcode".into(), &(*errcode as f64).into());
+        let _ = Reflect::set(&err, &"errmsg".into(), &errmsg.into());
+    }
+    err
 }
 
 /// The names of the numeric codes in `takeEffects`, comma-separated

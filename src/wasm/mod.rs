@@ -2,6 +2,8 @@
 //! here decides anything; it converts types and turns core errors into JS
 //! `Error`s with a stable `.code`.
 
+#[cfg(feature = "server")]
+pub mod credentials;
 pub mod errors;
 pub mod random;
 pub mod session;

@@ -56,6 +56,15 @@ impl StoreCoreJs {
         Ok(self.remember(found))
     }
 
+    /// Like `lookup`, but reads a clean entry from the backend again.
+    pub fn reload(&mut self, kind_name: &str, id: &str, now: f64) -> Result<u32, JsValue> {
+        let found = self
+            .inner
+            .reload(kind(kind_name)?, id, ms(now))
+            .map_err(to_js)?;
+        Ok(self.remember(found))
+    }
+
     #[wasm_bindgen(js_name = lastValue)]
     pub fn last_value(&self) -> String {
         self.last.clone()

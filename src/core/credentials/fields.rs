@@ -77,8 +77,16 @@ pub fn global_patch(
     now: u64,
 ) -> String {
     let (value, expires, refresh) = match kind {
-        CredKind::Ticket => ("jsapi_ticket", "jsapiTicketExpiresAt", "jsapiTicketRefreshAt"),
-        _ => ("accessToken", "accessTokenExpiresAt", "accessTokenRefreshAt"),
+        CredKind::Ticket => (
+            "jsapi_ticket",
+            "jsapiTicketExpiresAt",
+            "jsapiTicketRefreshAt",
+        ),
+        _ => (
+            "accessToken",
+            "accessTokenExpiresAt",
+            "accessTokenRefreshAt",
+        ),
     };
     let mut out = String::from("{");
     write_str(&mut out, value);
@@ -104,7 +112,13 @@ mod tests {
     #[test]
     fn a_ticket_is_current_only_with_the_token_it_was_fetched_with() {
         let info = r#"{"accessToken":"A","accessTokenRefreshAt":100,"jsapi_ticket":"T","jsapiTicketRefreshAt":100,"jsapiTicketToken":"A"}"#;
-        assert_eq!(View::read(CredKind::Ticket, info).current(99).unwrap().value, "T");
+        assert_eq!(
+            View::read(CredKind::Ticket, info)
+                .current(99)
+                .unwrap()
+                .value,
+            "T"
+        );
         assert!(View::read(CredKind::Ticket, info).current(100).is_none());
         let replaced = info.replace(r#""accessToken":"A""#, r#""accessToken":"B""#);
         assert!(View::read(CredKind::Ticket, &replaced).current(0).is_none());
@@ -112,20 +126,27 @@ mod tests {
 
     #[test]
     fn records_without_our_expiry_fields_read_as_stale() {
-        let legacy = r#"{"accessToken":"A","jsapi_ticket":"T","modifyDate":"2026-01-01T00:00:00.000Z"}"#;
+        let legacy =
+            r#"{"accessToken":"A","jsapi_ticket":"T","modifyDate":"2026-01-01T00:00:00.000Z"}"#;
         assert!(View::read(CredKind::Token, legacy).current(0).is_none());
         assert_eq!(View::read(CredKind::Token, "not json"), View::default());
     }
 
     #[test]
     fn patches_keep_the_record_alive_for_the_longer_lived_credential() {
-        let cred = Cred { value: "T\"".into(), refresh_at: 50 };
+        let cred = Cred {
+            value: "T\"".into(),
+            refresh_at: 50,
+        };
         let patch = global_patch(CredKind::Ticket, &cred, 60, 90, Some("A"), 7);
         assert_eq!(
             patch,
             r#"{"jsapi_ticket":"T\"","jsapiTicketExpiresAt":60,"jsapiTicketRefreshAt":50,"modifyDate":7,"expiresAt":90,"jsapiTicketToken":"A"}"#
         );
-        let view = View::read(CredKind::Ticket, &format!("{{\"accessToken\":\"A\",{}", &patch[1..]));
+        let view = View::read(
+            CredKind::Ticket,
+            &format!("{{\"accessToken\":\"A\",{}", &patch[1..]),
+        );
         assert_eq!(view.current(49).unwrap().value, "T\"");
     }
 }

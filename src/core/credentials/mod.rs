@@ -12,7 +12,6 @@ mod refresh_tests;
 use crate::core::error::{Error, ErrorCode};
 use crate::core::json::{parse_object, Value};
 use refresh::{Refresh, Step};
-use std::collections::BTreeMap;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CredKind {
@@ -78,7 +77,7 @@ impl CredentialConfig {
     /// `{"timeout","margin","lockTtl","wait"}` in ms, all optional.
     pub fn from_json(text: &str) -> Result<CredentialConfig, Error> {
         let bad = |m: &str| Error::new(ErrorCode::BadConfig, m.to_owned());
-        let mut fields = BTreeMap::new();
+        let mut fields = Vec::new();
         for (key, value) in parse_object(text, ErrorCode::BadConfig)? {
             let Value::Int(n) = value else {
                 return Err(bad(&format!("{key} must be a whole number of ms")));
@@ -86,24 +85,25 @@ impl CredentialConfig {
             if !(0..=86_400_000).contains(&n) {
                 return Err(bad(&format!("{key} must be between 0 and 86400000 ms")));
             }
-            fields.insert(key, n as u64);
+            if !["timeout", "margin", "lockTtl", "wait"].contains(&key.as_str()) {
+                return Err(bad(&format!("unknown credential option {key}")));
+            }
+            fields.push((key, n as u64));
         }
-        let timeout = fields.remove("timeout").unwrap_or(10_000).max(1);
+        let field = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| *v);
+        let timeout = field("timeout").unwrap_or(10_000).max(1);
         let mut config = CredentialConfig::with_timeout(timeout);
-        if let Some(m) = fields.remove("margin") {
+        if let Some(m) = field("margin") {
             config.margin_ms = m;
         }
-        if let Some(t) = fields.remove("lockTtl") {
+        if let Some(t) = field("lockTtl") {
             config.lock_ttl_ms = t.max(1);
             config.wait_ms = t + timeout + 1_000;
         }
-        if let Some(w) = fields.remove("wait") {
+        if let Some(w) = field("wait") {
             config.wait_ms = w;
         }
-        match fields.keys().next() {
-            Some(unknown) => Err(bad(&format!("unknown credential option {unknown}"))),
-            None => Ok(config),
-        }
+        Ok(config)
     }
 }
 
@@ -130,9 +130,8 @@ pub enum Begin {
 #[derive(Debug)]
 pub struct Credentials {
     config: CredentialConfig,
-    flights: BTreeMap<u32, Refresh>,
-    by_key: BTreeMap<String, u32>,
-    keys: BTreeMap<u32, String>,
+    /// (flight id, credential key, refresh): a handful at most, so a Vec.
+    flights: Vec<(u32, String, Refresh)>,
     next: u32,
     manual: Vec<u64>,
 }
@@ -141,9 +140,7 @@ impl Credentials {
     pub fn new(config: CredentialConfig) -> Credentials {
         Credentials {
             config,
-            flights: BTreeMap::new(),
-            by_key: BTreeMap::new(),
-            keys: BTreeMap::new(),
+            flights: Vec::new(),
             next: 1,
             manual: Vec::new(),
         }
@@ -173,27 +170,31 @@ impl Credentials {
             CredKind::Ticket => "ticket".to_owned(),
             CredKind::OAuth => format!("oauth:{id}"),
         };
-        if let Some(&flight) = self.by_key.get(&key) {
-            return Begin::Joined(flight);
+        if let Some((flight, _, _)) = self.flights.iter().find(|(_, k, _)| *k == key) {
+            return Begin::Joined(*flight);
         }
         let flight = self.next;
-        self.next = if self.next >= 0x3fff_ffff { 1 } else { self.next + 1 };
+        self.next = if self.next >= 0x3fff_ffff {
+            1
+        } else {
+            self.next + 1
+        };
         let lock_name = can_lock.then(|| format!("lock:{key}"));
         let seed = now ^ (u64::from(flight) << 32) ^ 0x9e37_79b9_7f4a_7c15;
         let mut refresh = Refresh::new(kind, self.config, lock_name, stale, seed, now);
         let step = refresh.start();
-        self.flights.insert(flight, refresh);
-        self.by_key.insert(key.clone(), flight);
-        self.keys.insert(flight, key);
+        self.flights.push((flight, key, refresh));
         Begin::Started(flight, step)
     }
 
     /// Feeds a step's outcome to its refresh; the flight ends with `Done`.
     pub fn advance(&mut self, flight: u32, event: Event, now: u64) -> Result<Step, Error> {
-        let refresh = self
+        let index = self
             .flights
-            .get_mut(&flight)
+            .iter()
+            .position(|(id, _, _)| *id == flight)
             .ok_or_else(|| Error::new(ErrorCode::BadInput, "no such refresh in flight"))?;
+        let refresh = &mut self.flights[index].2;
         let step = match event {
             Event::Locked(r) => refresh.locked(r, now),
             Event::Slept => refresh.slept(),
@@ -204,10 +205,7 @@ impl Credentials {
             Event::Unlocked => refresh.unlocked(),
         };
         if let Step::Done(_) = step {
-            self.flights.remove(&flight);
-            if let Some(key) = self.keys.remove(&flight) {
-                self.by_key.remove(&key);
-            }
+            self.flights.swap_remove(index);
         }
         Ok(step)
     }

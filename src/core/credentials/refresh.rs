@@ -19,18 +19,27 @@ use crate::core::error::{Error, ErrorCode};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
     /// `lock(name, ttl_ms)` on the store's backend; answer `locked`.
-    Lock { name: String, ttl_ms: u64 },
+    Lock {
+        name: String,
+        ttl_ms: u64,
+    },
     /// Read the record bypassing any in-process cache; answer `read`.
     Read,
     /// Wait, then answer `slept`.
     Sleep(u64),
     /// A ticket needs an access token other than `stale`; answer `token`.
-    NeedToken { stale: Option<String> },
+    NeedToken {
+        stale: Option<String>,
+    },
     /// Call WeChat; `arg` is the access token (ticket) or the refresh token
     /// (OAuth). Answer `fetched` with the reply body.
-    Fetch { arg: String },
+    Fetch {
+        arg: String,
+    },
     /// Merge `patch` (info JSON) into the record; answer `written`.
-    Write { patch: String },
+    Write {
+        patch: String,
+    },
     /// Release the lock taken; answer `unlocked`.
     Unlock,
     Done(Result<Cred, Error>),
@@ -123,7 +132,8 @@ impl Refresh {
             })));
         }
         // Exponential backoff with jitter, so waiters spread out.
-        let ceiling = (self.config.backoff_min_ms << self.attempt.min(10)).min(self.config.backoff_max_ms);
+        let ceiling =
+            (self.config.backoff_min_ms << self.attempt.min(10)).min(self.config.backoff_max_ms);
         self.attempt += 1;
         self.jitter ^= self.jitter << 13;
         self.jitter ^= self.jitter >> 7;
@@ -160,12 +170,19 @@ impl Refresh {
                 return self.wait(now);
             }
         };
-        if let Some(cred) = view.current(now).filter(|c| Some(&c.value) != self.stale.as_ref()) {
+        if let Some(cred) = view
+            .current(now)
+            .filter(|c| Some(&c.value) != self.stale.as_ref())
+        {
             return self.finish(Ok(cred));
         }
         if self.lock_name.is_some() && !self.holding {
             // The holder has not written yet, or gave up: try for the lock.
-            return if now >= self.deadline { self.wait(now) } else { self.lock_or_read() };
+            return if now >= self.deadline {
+                self.wait(now)
+            } else {
+                self.lock_or_read()
+            };
         }
         self.other_expires_at = view.other_expires_at;
         match self.kind {
@@ -194,16 +211,36 @@ impl Refresh {
     pub fn fetched(&mut self, body: Result<&str, Error>, now: u64) -> Step {
         let margin = self.config.margin_ms;
         let parsed = body.and_then(|body| match self.kind {
-            CredKind::Token => reply::credential(body, "access_token", margin, now).map(|(cred, expires_at)| {
-                let patch = global_patch(self.kind, &cred, expires_at, self.other_expires_at, None, now);
-                (cred, patch)
-            }),
-            CredKind::Ticket => reply::credential(body, "ticket", margin, now).map(|(cred, expires_at)| {
-                let used = self.token_used.as_deref();
-                let patch = global_patch(self.kind, &cred, expires_at, self.other_expires_at, used, now);
-                (cred, patch)
-            }),
-            CredKind::OAuth => reply::oauth_info(body, margin, now).map(|(info, cred)| (cred, info)),
+            CredKind::Token => {
+                reply::credential(body, "access_token", margin, now).map(|(cred, expires_at)| {
+                    let patch = global_patch(
+                        self.kind,
+                        &cred,
+                        expires_at,
+                        self.other_expires_at,
+                        None,
+                        now,
+                    );
+                    (cred, patch)
+                })
+            }
+            CredKind::Ticket => {
+                reply::credential(body, "ticket", margin, now).map(|(cred, expires_at)| {
+                    let used = self.token_used.as_deref();
+                    let patch = global_patch(
+                        self.kind,
+                        &cred,
+                        expires_at,
+                        self.other_expires_at,
+                        used,
+                        now,
+                    );
+                    (cred, patch)
+                })
+            }
+            CredKind::OAuth => {
+                reply::oauth_info(body, margin, now).map(|(info, cred)| (cred, info))
+            }
         });
         match parsed {
             Ok((cred, patch)) => {
@@ -227,14 +264,19 @@ impl Refresh {
     pub fn written(&mut self) -> Step {
         match self.fresh.take() {
             Some((cred, _)) => self.finish(Ok(cred)),
-            None => self.finish(Err(Error::new(ErrorCode::BadInput, "written() without a write"))),
+            None => self.finish(Err(Error::new(
+                ErrorCode::BadInput,
+                "written() without a write",
+            ))),
         }
     }
 
     pub fn unlocked(&mut self) -> Step {
         self.holding = false;
-        Step::Done(self.outcome.take().unwrap_or_else(|| {
-            Err(Error::new(ErrorCode::BadInput, "unlocked() without a lock"))
-        }))
+        Step::Done(
+            self.outcome.take().unwrap_or_else(|| {
+                Err(Error::new(ErrorCode::BadInput, "unlocked() without a lock"))
+            }),
+        )
     }
 }

@@ -72,7 +72,12 @@ impl World {
             queue: BinaryHeap::new(),
             jobs: Vec::new(),
             procs: (0..procs)
-                .map(|_| Proc { creds: Credentials::new(config()), waiters: BTreeMap::new(), kinds: BTreeMap::new(), dead: false })
+                .map(|_| Proc {
+                    creds: Credentials::new(config()),
+                    waiters: BTreeMap::new(),
+                    kinds: BTreeMap::new(),
+                    dead: false,
+                })
                 .collect(),
             store: None,
             store_down: false,
@@ -96,7 +101,8 @@ impl World {
     fn at(&mut self, delay: u64, job: Job) {
         self.seq += 1;
         self.jobs.push(Some(job));
-        self.queue.push(Reverse((self.now + delay, self.seq, self.jobs.len() - 1)));
+        self.queue
+            .push(Reverse((self.now + delay, self.seq, self.jobs.len() - 1)));
     }
 
     fn caller(&mut self, proc: usize, start: u64) -> usize {
@@ -109,7 +115,9 @@ impl World {
     fn run(&mut self) {
         while let Some(Reverse((time, _, job))) = self.queue.pop() {
             self.now = time;
-            let Some(job) = self.jobs[job].take() else { continue };
+            let Some(job) = self.jobs[job].take() else {
+                continue;
+            };
             match job {
                 Job::Call(p, id) if !self.procs[p].dead => self.call(p, id),
                 Job::Exec(p, f, step) if !self.procs[p].dead => self.exec(p, f, step),
@@ -121,7 +129,11 @@ impl World {
 
     fn call(&mut self, p: usize, id: usize) {
         let now = self.now;
-        if let Some(cred) = self.store.as_deref().and_then(|s| self.procs[p].creds.current(CredKind::Ticket, s, now)) {
+        if let Some(cred) = self
+            .store
+            .as_deref()
+            .and_then(|s| self.procs[p].creds.current(CredKind::Ticket, s, now))
+        {
             self.results[id] = Some(Ok(cred.value));
             return;
         }
@@ -145,17 +157,25 @@ impl World {
         let now = self.now;
         let event = match step {
             Step::Lock { name, ttl_ms } => {
-                let free = self.locks.get(&name).is_none_or(|(_, _, until)| *until <= now);
+                let free = self
+                    .locks
+                    .get(&name)
+                    .is_none_or(|(_, _, until)| *until <= now);
                 if free {
                     self.locks.insert(name, (p, f, now + ttl_ms));
                 }
                 Owned::Locked(Ok(free))
             }
-            Step::Read if self.store_down => Owned::Read(Err(Error::new(ErrorCode::StoreUnavailable, "down"))),
+            Step::Read if self.store_down => {
+                Owned::Read(Err(Error::new(ErrorCode::StoreUnavailable, "down")))
+            }
             Step::Read => Owned::Read(Ok(self.store.clone())),
             Step::Sleep(ms) => return self.at(ms, Job::Deliver(p, f, Owned::Slept)),
             Step::NeedToken { stale } => {
-                let current = self.store.as_deref().and_then(|s| self.procs[p].creds.current(CredKind::Token, s, now));
+                let current = self
+                    .store
+                    .as_deref()
+                    .and_then(|s| self.procs[p].creds.current(CredKind::Token, s, now));
                 match current.filter(|c| Some(&c.value) != stale.as_ref()) {
                     Some(c) => Owned::Token(Ok(c.value)),
                     None => return self.begin(p, CredKind::Token, stale, Waiter::Ticket(f)),
@@ -170,12 +190,19 @@ impl World {
                     self.token_fetches += 1;
                     let token = format!("token-{}", self.token_fetches);
                     self.valid_token = Some(token.clone());
-                    Owned::Fetched(Ok(format!(r#"{{"access_token":"{token}","expires_in":7200}}"#)))
+                    Owned::Fetched(Ok(format!(
+                        r#"{{"access_token":"{token}","expires_in":7200}}"#
+                    )))
                 } else if Some(&arg) == self.valid_token.as_ref() {
                     self.ticket_fetches += 1;
-                    Owned::Fetched(Ok(format!(r#"{{"errcode":0,"ticket":"ticket-{}","expires_in":7200}}"#, self.ticket_fetches)))
+                    Owned::Fetched(Ok(format!(
+                        r#"{{"errcode":0,"ticket":"ticket-{}","expires_in":7200}}"#,
+                        self.ticket_fetches
+                    )))
                 } else {
-                    Owned::Fetched(Ok(r#"{"errcode":40001,"errmsg":"invalid credential"}"#.into()))
+                    Owned::Fetched(Ok(
+                        r#"{"errcode":40001,"errmsg":"invalid credential"}"#.into()
+                    ))
                 }
             }
             Step::Write { patch } => {
@@ -193,10 +220,13 @@ impl World {
             Step::Done(result) => {
                 for waiter in self.procs[p].waiters.remove(&f).unwrap_or_default() {
                     match waiter {
-                        Waiter::Caller(id) => self.results[id] = Some(result.clone().map(|c| c.value)),
-                        Waiter::Ticket(t) => {
-                            self.at(0, Job::Deliver(p, t, Owned::Token(result.clone().map(|c| c.value))))
+                        Waiter::Caller(id) => {
+                            self.results[id] = Some(result.clone().map(|c| c.value))
                         }
+                        Waiter::Ticket(t) => self.at(
+                            0,
+                            Job::Deliver(p, t, Owned::Token(result.clone().map(|c| c.value))),
+                        ),
                     }
                 }
                 return;
@@ -216,19 +246,29 @@ impl World {
             Owned::Unlocked => Event::Unlocked,
         };
         let now = self.now;
-        let step = self.procs[p].creds.advance(f, event, now).expect("flight exists");
+        let step = self.procs[p]
+            .creds
+            .advance(f, event, now)
+            .expect("flight exists");
         self.at(0, Job::Exec(p, f, step));
     }
 
     fn tickets(&self) -> Vec<String> {
-        let mut out: Vec<String> = self.results.iter().map(|r| r.clone().expect("settled").expect("ok")).collect();
+        let mut out: Vec<String> = self
+            .results
+            .iter()
+            .map(|r| r.clone().expect("settled").expect("ok"))
+            .collect();
         out.dedup();
         out
     }
 }
 
 fn seeds() -> u64 {
-    std::env::var("WXSESSION_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(60)
+    std::env::var("WXSESSION_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60)
 }
 
 #[test]
@@ -262,11 +302,24 @@ fn a_holder_that_dies_mid_fetch_is_replaced_after_its_lock_expires() {
         }
         let began = w.now;
         w.run();
-        assert!(w.results[first].is_none(), "the dead process resolves nothing");
-        let survivors: Vec<_> = w.results[1..].iter().map(|r| r.clone().expect("settled").expect("ok")).collect();
+        assert!(
+            w.results[first].is_none(),
+            "the dead process resolves nothing"
+        );
+        let survivors: Vec<_> = w.results[1..]
+            .iter()
+            .map(|r| r.clone().expect("settled").expect("ok"))
+            .collect();
         assert!(survivors.iter().all(|t| *t == survivors[0]), "seed {seed}");
-        assert_eq!((w.token_fetches, w.ticket_fetches), (1, 1), "seed {seed}: the dead holder never fetched");
-        assert!(w.now - began >= config().lock_ttl_ms, "waited for the dead holder's lock");
+        assert_eq!(
+            (w.token_fetches, w.ticket_fetches),
+            (1, 1),
+            "seed {seed}: the dead holder never fetched"
+        );
+        assert!(
+            w.now - began >= config().lock_ttl_ms,
+            "waited for the dead holder's lock"
+        );
     }
 }
 
@@ -275,7 +328,10 @@ fn a_rejected_token_is_replaced_only_if_the_store_still_holds_it() {
     for seed in 0..seeds() {
         let mut w = World::new(seed, 2, true);
         // Both processes believe in token-0, which WeChat no longer accepts.
-        w.store = Some(format!(r#"{{"accessToken":"token-0","accessTokenRefreshAt":{}}}"#, w.now + 3_600_000));
+        w.store = Some(format!(
+            r#"{{"accessToken":"token-0","accessTokenRefreshAt":{}}}"#,
+            w.now + 3_600_000
+        ));
         for p in 0..2 {
             for _ in 0..50 {
                 let start = w.rand(30);
@@ -283,7 +339,10 @@ fn a_rejected_token_is_replaced_only_if_the_store_still_holds_it() {
             }
         }
         w.run();
-        assert_eq!(w.token_fetches, 1, "seed {seed}: compare-and-expire, one new token");
+        assert_eq!(
+            w.token_fetches, 1,
+            "seed {seed}: compare-and-expire, one new token"
+        );
         assert_eq!(w.tickets().len(), 1, "seed {seed}");
         assert!(w.ticket_fetches <= 2, "seed {seed}");
     }
@@ -304,17 +363,35 @@ fn without_a_lock_one_process_still_fetches_once() {
 #[test]
 fn a_ticket_rejected_twice_fails_with_wechats_error_instead_of_looping() {
     let mut creds = Credentials::new(config());
-    let Begin::Started(f, step) = creds.begin(CredKind::Ticket, "", None, false, 0) else { panic!() };
+    let Begin::Started(f, step) = creds.begin(CredKind::Ticket, "", None, false, 0) else {
+        panic!()
+    };
     assert_eq!(step, Step::Read);
-    assert_eq!(creds.advance(f, Event::Read(Ok(None)), 0).unwrap(), Step::NeedToken { stale: None });
-    assert_eq!(creds.advance(f, Event::Token(Ok("A".into())), 0).unwrap(), Step::Fetch { arg: "A".into() });
+    assert_eq!(
+        creds.advance(f, Event::Read(Ok(None)), 0).unwrap(),
+        Step::NeedToken { stale: None }
+    );
+    assert_eq!(
+        creds.advance(f, Event::Token(Ok("A".into())), 0).unwrap(),
+        Step::Fetch { arg: "A".into() }
+    );
     let rejected = r#"{"errcode":42001,"errmsg":"access_token expired"}"#;
-    assert_eq!(creds.advance(f, Event::Fetched(Ok(rejected)), 0).unwrap(), Step::NeedToken { stale: Some("A".into()) });
+    assert_eq!(
+        creds.advance(f, Event::Fetched(Ok(rejected)), 0).unwrap(),
+        Step::NeedToken {
+            stale: Some("A".into())
+        }
+    );
     creds.advance(f, Event::Token(Ok("B".into())), 0).unwrap();
-    let Step::Done(Err(e)) = creds.advance(f, Event::Fetched(Ok(rejected)), 0).unwrap() else { panic!() };
+    let Step::Done(Err(e)) = creds.advance(f, Event::Fetched(Ok(rejected)), 0).unwrap() else {
+        panic!()
+    };
     assert_eq!(e.wechat, Some((42001, "access_token expired".into())));
     assert_eq!(creds.in_flight(), 0);
-    assert!(creds.advance(f, Event::Slept, 0).is_err(), "a finished flight takes no more events");
+    assert!(
+        creds.advance(f, Event::Slept, 0).is_err(),
+        "a finished flight takes no more events"
+    );
 }
 
 #[test]
@@ -346,8 +423,20 @@ fn manual_refreshes_are_limited_per_window() {
 #[test]
 fn options_parse_strictly() {
     let c = CredentialConfig::from_json(r#"{"timeout":2000,"margin":60000}"#).unwrap();
-    assert_eq!((c.margin_ms, c.lock_ttl_ms, c.wait_ms), (60_000, 9_000, 12_000));
-    for bad in [r#"{"timeout":"1"}"#, r#"{"margin":-1}"#, r#"{"nope":1}"#, "[]"] {
-        assert_eq!(CredentialConfig::from_json(bad).unwrap_err().code, ErrorCode::BadConfig, "{bad}");
+    assert_eq!(
+        (c.margin_ms, c.lock_ttl_ms, c.wait_ms),
+        (60_000, 9_000, 12_000)
+    );
+    for bad in [
+        r#"{"timeout":"1"}"#,
+        r#"{"margin":-1}"#,
+        r#"{"nope":1}"#,
+        "[]",
+    ] {
+        assert_eq!(
+            CredentialConfig::from_json(bad).unwrap_err().code,
+            ErrorCode::BadConfig,
+            "{bad}"
+        );
     }
 }

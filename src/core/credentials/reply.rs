@@ -112,21 +112,49 @@ mod tests {
 
     #[test]
     fn credentials_refresh_a_margin_early_but_not_before_half_life() {
-        let (cred, expires) = credential(r#"{"access_token":"A","expires_in":7200}"#, "access_token", 300_000, 1000).unwrap();
-        assert_eq!((cred.value.as_str(), expires, cred.refresh_at), ("A", 7_201_000, 6_901_000));
-        let (short, _) = credential(r#"{"access_token":"A","expires_in":2}"#, "access_token", 300_000, 0).unwrap();
+        let (cred, expires) = credential(
+            r#"{"access_token":"A","expires_in":7200}"#,
+            "access_token",
+            300_000,
+            1000,
+        )
+        .unwrap();
+        assert_eq!(
+            (cred.value.as_str(), expires, cred.refresh_at),
+            ("A", 7_201_000, 6_901_000)
+        );
+        let (short, _) = credential(
+            r#"{"access_token":"A","expires_in":2}"#,
+            "access_token",
+            300_000,
+            0,
+        )
+        .unwrap();
         assert_eq!(short.refresh_at, 1000);
-        for bad in [r#"{"access_token":"","expires_in":7200}"#, r#"{"access_token":"A"}"#, r#"{"access_token":"A","expires_in":-1}"#] {
-            assert_eq!(credential(bad, "access_token", 0, 0).unwrap_err().code, ErrorCode::HttpError);
+        for bad in [
+            r#"{"access_token":"","expires_in":7200}"#,
+            r#"{"access_token":"A"}"#,
+            r#"{"access_token":"A","expires_in":-1}"#,
+        ] {
+            assert_eq!(
+                credential(bad, "access_token", 0, 0).unwrap_err().code,
+                ErrorCode::HttpError
+            );
         }
     }
 
     #[test]
     fn sessions_never_leak_other_fields_and_oauth_keeps_them() {
-        let s = mini_program_session(r#"{"openid":"o1","session_key":"k==","unionid":"u"}"#).unwrap();
+        let s =
+            mini_program_session(r#"{"openid":"o1","session_key":"k==","unionid":"u"}"#).unwrap();
         assert_eq!(s, r#"{"openid":"o1","sessionKey":"k==","unionid":"u"}"#);
         assert!(mini_program_session(r#"{"openid":"o1"}"#).is_err());
-        let (info, cred) = oauth_info(r#"{"access_token":"T","expires_in":7200,"refresh_token":"R","openid":"o"}"#, 0, 5).unwrap();
+        let (info, cred) = oauth_info(
+            r#"{"access_token":"T","expires_in":7200,"refresh_token":"R","openid":"o"}"#,
+            0,
+            5,
+        )
+        .unwrap();
         assert_eq!(cred.value, "T");
         assert!(info.contains(r#""refresh_token":"R""#) && info.contains(r#""expiresAt":7200005"#));
     }

@@ -116,6 +116,22 @@ impl StoreCore {
         Ok(Lookup::Hit(info))
     }
 
+    /// Like `lookup`, but a clean cached entry is dropped and read again from
+    /// the backend: other processes may have replaced it (credentials
+    /// re-checked under a lock). Unwritten changes here are newer and stay.
+    pub fn reload(&mut self, kind: Kind, id: &str, now: u64) -> Result<Lookup, Error> {
+        self.alive()?;
+        check_id(kind, id)?;
+        let key = kind.key(id);
+        let clean = self.entries.get(&key).map(|e| e.state == State::Clean);
+        if self.has_backend && clean != Some(false) {
+            // Memory only: forgetting would also delete it from the backend.
+            self.remove(&key);
+            return Ok(Lookup::Load(key));
+        }
+        self.lookup(kind, id, now)
+    }
+
     /// Reports what the backend held for a `Load`. Returns the info to serve.
     pub fn loaded(
         &mut self,

@@ -377,3 +377,47 @@ fn saves_past_the_bound_with_nothing_clean_do_not_rescan() {
     }
     assert!(s.signature_count() <= 10);
 }
+
+#[test]
+fn reload_reads_the_backend_again_unless_memory_holds_unwritten_changes() {
+    let mut core = StoreCore::new(StoreConfig::default(), true, 0);
+    let Lookup::Load(key) = core.lookup(Kind::Global, "", 0).unwrap() else {
+        panic!()
+    };
+    core.loaded(
+        Kind::Global,
+        "",
+        Some(
+            &Record::from_info(r#"{"accessToken":"A","expiresAt":100}"#, 0)
+                .unwrap()
+                .encode(),
+        ),
+        0,
+    )
+    .unwrap();
+    assert!(matches!(
+        core.lookup(Kind::Global, "", 1).unwrap(),
+        Lookup::Hit(_)
+    ));
+    assert_eq!(core.reload(Kind::Global, "", 1).unwrap(), Lookup::Load(key));
+    assert_eq!(
+        core.dirty_count(),
+        0,
+        "a reload never deletes from the backend"
+    );
+    core.loaded(Kind::Global, "", None, 1).unwrap();
+    core.save(
+        Kind::Global,
+        "",
+        r#"{"accessToken":"B","expiresAt":100}"#,
+        false,
+        2,
+    )
+    .unwrap();
+    let Lookup::Hit(info) = core.reload(Kind::Global, "", 2).unwrap() else {
+        panic!("dirty stays")
+    };
+    assert!(info.contains("\"B\""));
+    let mut memory = StoreCore::new(StoreConfig::default(), false, 0);
+    assert_eq!(memory.reload(Kind::Global, "", 0).unwrap(), Lookup::Absent);
+}

@@ -39,3 +39,4 @@ export async function createSession(options) {
 export { init, Session };
 export { signJsapi, verifyRawData, verifyPushSignature, nonceStr } from '../shared/signature.js';
 export { Store, FileStore, RedisStore, MongoStore } from './stores.js';
+export { Wechat } from './wechat.js';

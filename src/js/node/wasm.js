@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { memoisedInit } from '../shared/loader.js';
 
-const wasmFile = (options) => (options && options.wasmPath) || join(__dirname, '..', 'wxsession_bg.wasm');
+const wasmFile = (options) => (options && options.wasmPath) || join(__dirname, 'wxsession_node_bg.wasm');
 
 export const init = memoisedInit(
   (imports, options) => WebAssembly.instantiate(readFileSync(wasmFile(options)), imports),

@@ -52,8 +52,9 @@ export class Store {
     if (this._timer && typeof this._timer.unref === 'function') this._timer.unref();
   }
 
-  async _get(kind, id) {
-    const status = this._core.lookup(kind, id, Date.now());
+  /** `fresh`: skip the cached copy (unless it holds unwritten changes). */
+  async _get(kind, id, fresh = false) {
+    const status = fresh ? this._core.reload(kind, id, Date.now()) : this._core.lookup(kind, id, Date.now());
     if (status === HIT) return JSON.parse(this._core.lastValue());
     if (status === ABSENT) return undefined;
     let raw;
