@@ -10,7 +10,11 @@ export type ErrorCode =
   /** Token Store: a backend holds something that is not a record of ours. */
   | 'STORE_CORRUPT'
   /** Token Store: a call after destroy(). */
-  | 'STORE_DESTROYED';
+  | 'STORE_DESTROYED'
+  /** Web JssdkClient: wx.error fired (see `errMsg`), or the signature endpoint answered no signature. */
+  | 'JSSDK_CONFIG'
+  /** Web OAuthClient: the redirect's state is missing or not the one this tab sent. */
+  | 'OAUTH_STATE';
 
 export interface WxSessionError extends Error {
   name: 'WxSessionError';
@@ -19,6 +23,8 @@ export interface WxSessionError extends Error {
   status?: number;
   data?: unknown;
   cause?: unknown;
+  /** JSSDK_CONFIG from wx.error: the JS-SDK's errMsg, e.g. 'config:invalid signature'. */
+  errMsg?: string;
 }
 
 export interface StorageBackend {
@@ -218,4 +224,73 @@ export declare class MongoStore extends Store {
   constructor(options?: MongoStoreOptions);
   /** Settles when the `limit` freshest signatures are preloaded (a failure only means a cold cache). */
   readonly preloaded: Promise<void>;
+}
+
+// ---------------------------------------------------------------------------
+// H5 clients: web entry only. Like Store, construct them after `await init()`
+// (the constructor throws INIT_FAILED before). Bad options throw BAD_CONFIG.
+
+export interface JssdkClientOptions {
+  /** GET `${signatureUrl}?url=<encoded page URL>` (plus `&force=1` after an invalid signature) -> 2xx JSON {appId, timestamp, nonceStr, signature, expiresAt?}. */
+  signatureUrl: string;
+  /** The JS-SDK (jweixin); default `window.wx`. */
+  wx?: { config(config: object): void; ready(fn: () => void): void; error(fn: (res: { errMsg: string }) => void): void };
+  /** Which URL is signed: 'landing' (iOS WeChat checks the URL the page was entered with), 'current' (Android), or 'auto' (landing on iPhone/iPad/iPod). Default 'auto'. */
+  urlMode?: 'auto' | 'current' | 'landing';
+  /** The URL the page was entered with; default `location.href` when the entry was loaded. */
+  landingUrl?: string;
+  /** For 'auto'; default `navigator.userAgent`. */
+  userAgent?: string;
+  /** ms for the signature request and for wx.ready/wx.error to fire, default 10000. */
+  timeout?: number;
+  fetch?: typeof fetch;
+}
+
+export interface JssdkConfigOptions {
+  jsApiList: string[];
+  openTagList?: string[];
+  debug?: boolean;
+}
+
+/**
+ * Signatures are cached per URL in localStorage (the Token Store) until their
+ * `expiresAt` (default 7000 s); an invalid one is dropped and fetched anew
+ * once. config() rejects JSSDK_CONFIG (with `errMsg`), TIMEOUT, HTTP_ERROR
+ * (with `status`) or NETWORK.
+ */
+export declare class JssdkClient {
+  constructor(options: JssdkClientOptions);
+  /** wx.config with a signature for signedUrl(); resolves on wx.ready. */
+  config(options: JssdkConfigOptions): Promise<void>;
+  /** The URL config() signs, without '#…'. */
+  signedUrl(): string;
+}
+
+export interface OAuthClientOptions {
+  appId: string;
+  /** Where WeChat sends the user back (http or https). */
+  redirectUri: string;
+  scope?: 'snsapi_base' | 'snsapi_userinfo';
+  /** POST JSON {code, state} -> 2xx JSON: your app's session (e.g. {token, openid}), never WeChat's access_token. */
+  exchangeUrl: string;
+  /** Keeps the state and the used code's answer; default sessionStorage. */
+  storage?: { getItem(key: string): string | null; setItem(key: string, value: string): void; removeItem(key: string): void };
+  fetch?: typeof fetch;
+  /** Default 'https://open.weixin.qq.com/connect/oauth2/authorize'. */
+  authorizeBase?: string;
+  /** ms for the exchange, default 10000. */
+  timeout?: number;
+}
+
+export declare class OAuthClient {
+  constructor(options: OAuthClientOptions);
+  /** WeChat's authorize URL with a fresh CSPRNG state (kept in storage; the latest one wins). */
+  authorizeUrl(): string;
+  /**
+   * null when `href` has no code; else the exchange's answer, once per code
+   * (concurrent calls and reloads share it). Rejects OAUTH_STATE (the backend
+   * is never asked), HTTP_ERROR, NETWORK or TIMEOUT. Removes code and state
+   * from the address bar with history.replaceState.
+   */
+  handleRedirect<T = Record<string, unknown>>(href?: string): Promise<T | null>;
 }

@@ -47,3 +47,6 @@ export class Store extends SharedStore {
 
 export { Session };
 export { signJsapi, verifyRawData, verifyPushSignature, nonceStr } from '../shared/signature.js';
+// H5 clients (web entry only): JS-SDK config and official-account OAuth.
+export { JssdkClient } from './jssdk-client.js';
+export { OAuthClient } from './oauth-client.js';
