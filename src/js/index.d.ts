@@ -14,7 +14,11 @@ export type ErrorCode =
   /** Web JssdkClient: wx.error fired (see `errMsg`), or the signature endpoint answered no signature. */
   | 'JSSDK_CONFIG'
   /** Web OAuthClient: the redirect's state is missing or not the one this tab sent. */
-  | 'OAUTH_STATE';
+  | 'OAUTH_STATE'
+  /** Node Wechat: WeChat answered a non-zero errcode (see `errcode`, `errmsg`). */
+  | 'WECHAT_API'
+  /** Node Wechat.refresh(): more than 5 manual refreshes in 2 hours. */
+  | 'RATE_LIMITED';
 
 export interface WxSessionError extends Error {
   name: 'WxSessionError';
@@ -25,6 +29,9 @@ export interface WxSessionError extends Error {
   cause?: unknown;
   /** JSSDK_CONFIG from wx.error: the JS-SDK's errMsg, e.g. 'config:invalid signature'. */
   errMsg?: string;
+  /** WECHAT_API: WeChat's errcode and errmsg. */
+  errcode?: number;
+  errmsg?: string;
 }
 
 export interface StorageBackend {
@@ -293,4 +300,62 @@ export declare class OAuthClient {
    * from the address bar with history.replaceState.
    */
   handleRedirect<T = Record<string, unknown>>(href?: string): Promise<T | null>;
+}
+
+// ---- Node entry: WeChat server credentials -------------------------------
+
+/** A store object written for wechat-jssdk (its method names) also works. */
+export interface WechatJssdkStoreLike {
+  getGlobalToken(): Promise<StoreInfo>;
+  updateGlobalToken(info: StoreInfo): Promise<StoreInfo>;
+  getSignature(url: string): Promise<StoreInfo | undefined>;
+  saveSignature(url: string, info: StoreInfo): Promise<StoreInfo>;
+  getOAuthAccessToken(key: string): Promise<StoreInfo | undefined>;
+  saveOAuthAccessToken(key: string, info: StoreInfo): Promise<StoreInfo>;
+  updateOAuthAccessToken(key: string, info: StoreInfo): Promise<StoreInfo>;
+}
+
+export interface WechatOptions {
+  appId: string;
+  appSecret: string;
+  /** Default: a FileStore at ${cwd}/wechat-info.json. RedisStore refreshes once across processes. */
+  store?: Store | WechatJssdkStoreLike;
+  /** Default 'https://api.weixin.qq.com'. */
+  apiBase?: string;
+  /** Use /cgi-bin/stable_token instead of /cgi-bin/token. */
+  stableToken?: boolean;
+  /** Per WeChat call, ms (default 10000). */
+  timeout?: number;
+  /** Refresh this many ms before WeChat's expiry (default 300000; never before half the life). */
+  margin?: number;
+  /** Cross-process lock TTL, ms (default 2 * timeout + 5000). */
+  lockTtl?: number;
+  fetch?: typeof fetch;
+}
+
+export interface JssdkSignature { appId: string; timestamp: string; nonceStr: string; signature: string; url: string }
+
+export interface OAuthTokenInfo extends StoreInfo {
+  access_token: string; refresh_token: string; openid: string; scope?: string; expires_in: number;
+  unionid?: string; expiresAt: number; refreshAt: number; modifyDate: number;
+}
+
+export declare class Wechat {
+  constructor(options: WechatOptions);
+  readonly appId: string;
+  readonly store: Store | WechatJssdkStoreLike;
+  getAccessToken(options?: { force?: boolean }): Promise<string>;
+  getJsapiTicket(options?: { force?: boolean }): Promise<string>;
+  /** Manual refresh of token and ticket; RATE_LIMITED past 5 per 2 h. */
+  refresh(): Promise<void>;
+  /** Any API taking access_token; retried once with a fresh token on 40001/40014/42001. */
+  request<T = unknown>(path: string, options?: { method?: string; query?: Record<string, string>; body?: unknown }): Promise<T>;
+  jssdk: { getSignature(url: string, options?: { force?: boolean }): Promise<JssdkSignature> };
+  oauth: {
+    getAccessToken(code: string, key?: string): Promise<OAuthTokenInfo>;
+    refreshAccessToken(key: string): Promise<OAuthTokenInfo>;
+  };
+  miniProgram: { code2Session(code: string): Promise<{ openid: string; sessionKey: string; unionid?: string }> };
+  /** Destroys the store if this instance created it. */
+  close(): Promise<void>;
 }
