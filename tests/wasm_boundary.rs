@@ -392,6 +392,10 @@ fn error_codes_line_up_with_their_numbers() {
             "STORE_UNAVAILABLE",
             "STORE_CORRUPT",
             "STORE_DESTROYED",
+            "WECHAT_API",
+            "RATE_LIMITED",
+            "JSSDK_CONFIG",
+            "OAUTH_STATE",
         ]
     );
     // The same Vec<String> as JS sees it: an Array of strings.
@@ -422,4 +426,49 @@ fn random_is_seeded_from_the_host_and_rejects_short_seeds() {
     assert!(seed_random(&[1; 4]).is_ok());
     assert!(seed_random(&[2; 32]).is_ok());
     assert_ne!(nonce_str(Some(32)).ok(), nonce_str(Some(32)).ok());
+}
+
+#[wasm_bindgen_test]
+fn credential_refreshes_step_through_the_boundary_and_wechat_errors_keep_their_errcode() {
+    use wxsession::wasm::credentials::{check_wechat_reply, CredentialCore};
+    const LOCK: u32 = 1;
+    const READ: u32 = 2;
+    const FETCH: u32 = 5;
+    const WRITE: u32 = 6;
+    const UNLOCK: u32 = 7;
+    const DONE: u32 = 8;
+    let mut core = CredentialCore::new(r#"{"timeout":1000}"#).unwrap();
+    let flight = core.begin(0, "", None, true, 1000.0).unwrap();
+    assert_eq!(
+        (core.first_step(), core.text().as_deref(), core.number()),
+        (LOCK, Some("lock:token"), 7000.0)
+    );
+    assert_eq!(
+        core.begin(0, "", None, true, 1000.0).unwrap(),
+        flight | 0x8000_0000,
+        "joins"
+    );
+    assert_eq!(core.locked(flight, true, 1000.0).unwrap(), READ);
+    assert_eq!(core.read(flight, None, 1000.0).unwrap(), FETCH);
+    assert_eq!(
+        core.fetched(flight, r#"{"access_token":"AT","expires_in":7200}"#, 1000.0)
+            .unwrap(),
+        WRITE
+    );
+    assert!(core.text().unwrap().contains(r#""accessToken":"AT""#));
+    assert_eq!(core.written(flight, 1000.0).unwrap(), UNLOCK);
+    assert_eq!(core.unlocked(flight, 1000.0).unwrap(), DONE);
+    assert_eq!(core.text().as_deref(), Some("AT"));
+
+    let err = check_wechat_reply(r#"{"errcode":40013,"errmsg":"invalid appid"}"#).unwrap_err();
+    assert_coded_error(&err, "WECHAT_API");
+    assert_eq!(get(&err, "errcode").as_f64(), Some(40013.0));
+    assert_eq!(
+        get(&err, "errmsg").as_string().as_deref(),
+        Some("invalid appid")
+    );
+    assert_coded_error(
+        &CredentialCore::new(r#"{"margin":"soon"}"#).err().unwrap(),
+        "BAD_CONFIG",
+    );
 }
