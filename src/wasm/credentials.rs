@@ -87,6 +87,16 @@ impl CredentialCore {
         }))
     }
 
+    /// The remembered token (0) or ticket (1) if still usable, without a
+    /// store read (`number` = refreshAt).
+    pub fn cached(&mut self, kind_n: u8, now: f64) -> Result<Option<String>, JsValue> {
+        let found = self.inner.cached(kind(kind_n)?, ms(now)).cloned();
+        Ok(found.map(|c| {
+            self.number = c.refresh_at as f64;
+            c.value
+        }))
+    }
+
     /// Flight id (| JOINED when sharing one); when started, `text`/`number`
     /// hold its first step, whose kind is `firstStep`.
     pub fn begin(

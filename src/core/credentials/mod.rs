@@ -132,6 +132,11 @@ pub struct Credentials {
     config: CredentialConfig,
     /// (flight id, credential key, refresh): a handful at most, so a Vec.
     flights: Vec<(u32, String, Refresh)>,
+    /// The last token and ticket seen usable, so a warm call needs no
+    /// store read. The same staleness as the store's own memory cache.
+    memo: [Option<Cred>; 2],
+    /// The token remembered when the ticket was: a ticket is bound to it.
+    ticket_token: Option<String>,
     next: u32,
     manual: Vec<u64>,
 }
@@ -141,6 +146,8 @@ impl Credentials {
         Credentials {
             config,
             flights: Vec::new(),
+            memo: [None, None],
+            ticket_token: None,
             next: 1,
             manual: Vec::new(),
         }
@@ -151,8 +158,49 @@ impl Credentials {
     }
 
     /// The credential in a stored info object, if usable at `now`.
-    pub fn current(&self, kind: CredKind, info: &str, now: u64) -> Option<Cred> {
-        fields::View::read(kind, info).current(now)
+    pub fn current(&mut self, kind: CredKind, info: &str, now: u64) -> Option<Cred> {
+        let cred = fields::View::read(kind, info).current(now)?;
+        self.remember(kind, &cred);
+        Some(cred)
+    }
+
+    /// The remembered token or ticket if still usable (never an OAuth token:
+    /// there are many, and each lives in the store).
+    pub fn cached(&self, kind: CredKind, now: u64) -> Option<&Cred> {
+        let slot = match kind {
+            CredKind::Token => &self.memo[0],
+            CredKind::Ticket => &self.memo[1],
+            CredKind::OAuth => return None,
+        };
+        slot.as_ref().filter(|c| now < c.refresh_at)
+    }
+
+    fn remember(&mut self, kind: CredKind, cred: &Cred) {
+        match kind {
+            CredKind::Token => {
+                // A ticket is bound to the token it was fetched with.
+                if self.ticket_token.as_ref() != Some(&cred.value) {
+                    self.memo[1] = None;
+                }
+                self.memo[0] = Some(cred.clone());
+            }
+            CredKind::Ticket => {
+                self.ticket_token = self.memo[0].as_ref().map(|t| t.value.clone());
+                self.memo[1] = Some(cred.clone());
+            }
+            CredKind::OAuth => {}
+        }
+    }
+
+    fn forget(&mut self, kind: CredKind, value: &str) {
+        let slot = match kind {
+            CredKind::Token => 0,
+            CredKind::Ticket => 1,
+            CredKind::OAuth => return,
+        };
+        if self.memo[slot].as_ref().is_some_and(|c| c.value == value) {
+            self.memo[slot] = None;
+        }
     }
 
     /// Starts or joins the refresh of `kind` (`id`: the OAuth key).
@@ -170,6 +218,10 @@ impl Credentials {
             CredKind::Ticket => "ticket".to_owned(),
             CredKind::OAuth => format!("oauth:{id}"),
         };
+        if let Some(bad) = &stale {
+            let bad = bad.clone();
+            self.forget(kind, &bad);
+        }
         if let Some((flight, _, _)) = self.flights.iter().find(|(_, k, _)| *k == key) {
             return Begin::Joined(*flight);
         }
@@ -204,7 +256,11 @@ impl Credentials {
             Event::Written => refresh.written(),
             Event::Unlocked => refresh.unlocked(),
         };
-        if let Step::Done(_) = step {
+        if let Step::Done(result) = &step {
+            if let Ok(cred) = result {
+                let kind = self.flights[index].2.kind();
+                self.remember(kind, &cred.clone());
+            }
             self.flights.swap_remove(index);
         }
         Ok(step)

@@ -93,6 +93,10 @@ impl Refresh {
         }
     }
 
+    pub fn kind(&self) -> CredKind {
+        self.kind
+    }
+
     pub fn start(&mut self) -> Step {
         self.lock_or_read()
     }

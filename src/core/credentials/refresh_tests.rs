@@ -440,3 +440,46 @@ fn options_parse_strictly() {
         );
     }
 }
+
+#[test]
+fn the_memo_serves_warm_calls_until_refresh_time_and_forgets_rejected_values() {
+    let mut creds = Credentials::new(config());
+    let info = r#"{"accessToken":"A","accessTokenRefreshAt":100,"jsapi_ticket":"T","jsapiTicketRefreshAt":100,"jsapiTicketToken":"A"}"#;
+    assert!(creds.cached(CredKind::Token, 0).is_none());
+    creds.current(CredKind::Token, info, 0).unwrap();
+    creds.current(CredKind::Ticket, info, 0).unwrap();
+    creds.current(CredKind::Token, info, 0).unwrap();
+    assert_eq!(
+        creds.cached(CredKind::Ticket, 0).unwrap().value,
+        "T",
+        "the same token keeps its ticket"
+    );
+    assert_eq!(creds.cached(CredKind::Token, 99).unwrap().value, "A");
+    assert!(
+        creds.cached(CredKind::Token, 100).is_none(),
+        "not past its refresh time"
+    );
+    // A new token drops the ticket fetched with the old one.
+    let Begin::Started(f, _) = creds.begin(CredKind::Token, "", Some("A".into()), false, 0) else {
+        panic!()
+    };
+    assert!(
+        creds.cached(CredKind::Token, 0).is_none(),
+        "a rejected token is forgotten at once"
+    );
+    assert_eq!(creds.cached(CredKind::Ticket, 0).unwrap().value, "T");
+    creds.advance(f, Event::Read(Ok(None)), 0).unwrap();
+    creds
+        .advance(
+            f,
+            Event::Fetched(Ok(r#"{"access_token":"B","expires_in":7200}"#)),
+            0,
+        )
+        .unwrap();
+    assert!(matches!(
+        creds.advance(f, Event::Written, 0).unwrap(),
+        Step::Done(Ok(_))
+    ));
+    assert_eq!(creds.cached(CredKind::Token, 0).unwrap().value, "B");
+    assert!(creds.cached(CredKind::Ticket, 0).is_none());
+}

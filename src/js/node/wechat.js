@@ -95,6 +95,10 @@ export class Wechat {
   }
 
   async _global(kind, force, stale) {
+    if (!force) {
+      const memo = this._core.cached(kind, Date.now());
+      if (memo !== undefined && memo !== stale) return { value: memo, refreshAt: this._core.number };
+    }
     const info = await this._io.global();
     const current = info ? this._core.current(kind, JSON.stringify(info), Date.now()) : undefined;
     if (current !== undefined && !force && current !== stale) return { value: current, refreshAt: this._core.number };
