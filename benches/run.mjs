@@ -2,7 +2,8 @@
 // wxsession benchmarks: package size, a cold burst through the strict
 // mini-program sandbox, warm-path overhead against a bare promisified
 // wx.request, and start-up time; then the Token Store against wechat-jssdk
-// (benches/store.mjs, sections 5-7). Prints figures; asserts nothing.
+// (benches/store.mjs, sections 5-7) and server credentials against it
+// (benches/wechat.mjs, sections 8-10). Prints figures; asserts nothing.
 //   node benches/run.mjs
 import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -15,6 +16,7 @@ import {
   median, ms, int, kb, heading, table, freshSandbox, cleanupSandboxes, instantWx, warmToken, throughput,
 } from './lib.mjs';
 import { storeSections } from './store.mjs';
+import { wechatSections } from './wechat.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkgDir = join(root, 'pkg');
@@ -189,8 +191,12 @@ try {
   await warmSection();
   await initSection();
   await storeSections(summary);
+  await wechatSections(summary);
   console.log(`\nsummary: size ${summary.size} | cold burst ${summary.burst} | warm ${summary.warm} | init ${summary.init}`);
   console.log(`summary (store): ${summary.store}`);
+  console.log(`summary (credentials): ${summary.credentials}`);
 } finally {
   cleanupSandboxes();
 }
+// wechat-jssdk's instances keep intervals running; the figures are printed.
+process.exit(0);
