@@ -4,10 +4,8 @@
 // them assert how often each path was hit.
 import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { join, normalize, extname } from 'node:path';
+import { serveFile, prefixOf } from './static-files.mjs';
 
-const TYPES = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.html': 'text/html', '.wasm': 'application/wasm', '.json': 'application/json', '.css': 'text/css' };
 
 // `files` maps URL prefixes to folders (for browser tests: the page, pkg/).
 // GET /dev/code plays wx.login for pages that have no wx (web and node).
@@ -28,20 +26,11 @@ export async function startAppBackend({ accounts, expiresIn = 7200, latency = 0,
     req.on('data', (c) => { raw += c; });
     req.on('end', () => setTimeout(() => handle(req, res, raw), state.latency));
   });
-  const serveFile = async (res, prefix, path) => {
-    const file = join(files[prefix], normalize('/' + path.slice(prefix.length)));
-    try {
-      const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] || 'application/octet-stream' });
-      res.end(body);
-    } catch {
-      send(res, 404, { error: 'no such file' });
-    }
-  };
+
   const handle = (req, res, raw) => {
     const url = new URL(req.url, 'http://x');
-    const prefix = Object.keys(files).find((p) => url.pathname.startsWith(p));
-    if (req.method === 'GET' && prefix) return serveFile(res, prefix, url.pathname);
+    const prefix = prefixOf(files, url.pathname);
+    if (req.method === 'GET' && prefix) return serveFile(res, files, prefix, url.pathname);
     if (url.pathname === '/dev/code') return send(res, 200, { code: accounts.issueCode() });
     if (req.method === 'POST' && url.pathname === '/auth/login') {
       state.counts.exchange++;

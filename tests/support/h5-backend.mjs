@@ -5,12 +5,11 @@
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { join, normalize, extname } from 'node:path';
+import { join } from 'node:path';
 import { PKG } from './harness.mjs';
+import { serveFile, prefixOf } from './static-files.mjs';
 
 const wxsession = createRequire(import.meta.url)(join(PKG, 'node', 'index.cjs'));
-const TYPES = { '.js': 'text/javascript', '.html': 'text/html', '.wasm': 'application/wasm' };
 
 export async function startH5Backend({ appId, files }) {
   const state = {
@@ -54,23 +53,14 @@ export async function startH5Backend({ appId, files }) {
       return [200, { token: 'app-' + body.code, openid: 'o-h5-user' }];
     },
   };
-  const serveFile = async (res, prefix, path) => {
-    const file = join(files[prefix], normalize('/' + path.slice(prefix.length)));
-    try {
-      const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] || 'application/octet-stream' });
-      res.end(body);
-    } catch {
-      send(res, 404, { error: 'no such file' });
-    }
-  };
+
   const server = createServer((req, res) => {
     let raw = '';
     req.on('data', (c) => { raw += c; });
     req.on('end', () => setTimeout(() => {
       const url = new URL(req.url, 'http://x');
-      const prefix = Object.keys(files).find((p) => url.pathname.startsWith(p));
-      if (req.method === 'GET' && prefix) return serveFile(res, prefix, url.pathname);
+      const prefix = prefixOf(files, url.pathname);
+      if (req.method === 'GET' && prefix) return serveFile(res, files, prefix, url.pathname);
       const route = routes[req.method + ' ' + url.pathname];
       if (!route) return send(res, 404, { error: 'not found' });
       const [status, body, headers] = route(url.searchParams, raw);
