@@ -129,12 +129,13 @@ export class OAuthClient {
 
 // Drops code= and state= from the query, keeping every other parameter
 // byte for byte (an Android JS-SDK signature is made for this URL) and the
-// hash. Only when the page is still at the URL that was handled.
+// hash, except the '#wechat_redirect' that browsers carry over from the
+// authorize URL. Only when the page is still at the URL that was handled.
 function cleanAddressBar(target) {
   const h = globalThis.history;
   if (currentHref() !== target || !h || typeof h.replaceState !== 'function') return;
   const hashAt = target.indexOf('#');
-  const hash = hashAt < 0 ? '' : target.slice(hashAt);
+  const hash = hashAt < 0 || target.slice(hashAt) === '#wechat_redirect' ? '' : target.slice(hashAt);
   const beforeHash = hashAt < 0 ? target : target.slice(0, hashAt);
   const q = beforeHash.indexOf('?');
   if (q < 0) return;
