@@ -105,7 +105,7 @@ export class Wechat {
     return this._refresh(kind, '', force ? current : stale, {
       read: () => this._io.freshGlobal(),
       fetch: (arg) => (kind === TOKEN ? this._fetchToken(force || stale !== undefined) : this._http('GET', '/cgi-bin/ticket/getticket', { access_token: arg, type: 'jsapi' })),
-      token: (bad) => this._global(TOKEN, false, bad === undefined ? undefined : bad).then((c) => c.value),
+      token: (bad) => this._global(TOKEN, false, bad).then((c) => c.value),
       write: (patch) => this._io.updateGlobal(patch),
     });
   }
