@@ -1,0 +1,208 @@
+// The www/ playground (`npm start`) driven in headless Chromium through
+// startPlayground(): the page runs the built web entry against the demo
+// backend (the package's node entry) and the fake WeChat API. Each test
+// checks the server's counters AND what the page shows, in a fresh browser
+// context (empty localStorage/sessionStorage, so a cold session), and
+// leaves a screenshot in tests/artifacts/.
+import { test, before, after, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { ROOT } from './support/harness.mjs';
+import { startPlayground } from '../scripts/playground.mjs';
+
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
+const T = { timeout: 30000 };
+let pg, browser, context, page, pageErrors;
+
+before(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  pg = await startPlayground({ quiet: true });
+  browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: CHROMIUM_ARGS });
+});
+after(async () => {
+  await browser?.close();
+  await pg?.close();
+});
+beforeEach(async () => {
+  await fetch(pg.url + 'dev/reset', { method: 'POST' });
+  context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  page = await context.newPage();
+  pageErrors = [];
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+});
+afterEach(() => context.close());
+
+const server = async () => (await fetch(pg.url + 'dev/state')).json();
+const ready = () => page.waitForSelector('body[data-ready="1"]', { timeout: 10000 });
+
+async function open(path = '') {
+  await page.goto(pg.url + path);
+  await ready();
+}
+
+async function finish(name) {
+  await page.screenshot({ path: join(ARTIFACTS, `playground-${name}.png`), fullPage: true });
+  assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
+}
+
+/** Fires a burst from the page and resolves with the summary the page shows. */
+async function burst(n) {
+  await page.fill('#burst-size', String(n));
+  await page.evaluate(() => { delete document.getElementById('burst-summary').dataset.requests; });
+  await page.click('#burst');
+  await page.waitForSelector('#burst-summary[data-requests]', { timeout: 20000 });
+  const data = await page.evaluate(() => ({ ...document.getElementById('burst-summary').dataset }));
+  const shown = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Number(v)]));
+  return { ...shown, text: await page.textContent('#burst-summary') };
+}
+
+const timeline = () => page.$$eval('#timeline li', (lis) => lis.map((li) => li.textContent));
+const countLines = async (re) => (await timeline()).filter((t) => re.test(t)).length;
+
+test('(a) a cold burst of 100 requests causes exactly one login: server counters and the page agree', T, async () => {
+  await open();
+  assert.equal(await page.textContent('#state'), 'anonymous');
+  const shown = await burst(100);
+  const s = await server();
+  assert.deepEqual(
+    [s.counts.logins, s.counts.tokensIssued, s.counts.api, s.counts.apiOk, s.counts.unauthorized, s.wechat.code2Session],
+    [1, 1, 100, 100, 0, 1], JSON.stringify(s));
+  assert.deepEqual(
+    [shown.requests, shown.ok, shown.failed, shown.logins, shown.exchanges, shown.unauthorized, shown.serverLogins],
+    [100, 100, 0, 1, 1, 0, 1], JSON.stringify(shown));
+  assert.match(shown.text, /^100 requests → 1 login · 100 ok · \d+ ms$/);
+  assert.equal(await page.locator('#chart line.login').count(), 1, 'the chart marks one login');
+  assert.equal(await page.textContent('#state'), 'authenticated');
+  assert.equal(await countLines(/anonymous → logging-in/), 1);
+  assert.equal(await countLines(/POST \/auth\/login → 200/), 1);
+  assert.equal(await page.textContent('td[data-counter="logins"]'), '1', 'the counters panel shows it too');
+  await finish('a-burst');
+});
+
+test('(b) a server revoke, then a burst: 100 × 401, one shared re-login, every request succeeds', T, async () => {
+  await open();
+  await burst(10);
+  await page.click('#revoke');
+  await page.waitForFunction(() => /server revoked every app token/.test(document.getElementById('timeline').textContent));
+  const before = await server();
+  assert.equal(before.liveTokens, 0);
+  const shown = await burst(100);
+  const s = await server();
+  assert.deepEqual(
+    [s.counts.logins - before.counts.logins, s.counts.unauthorized - before.counts.unauthorized, s.counts.apiOk - before.counts.apiOk, s.wechat.code2Session - before.wechat.code2Session],
+    [1, 100, 100, 1], 'one re-login; each request rejected once, then replayed once');
+  assert.deepEqual([shown.requests, shown.ok, shown.failed, shown.logins, shown.unauthorized, shown.serverLogins], [100, 100, 0, 1, 100, 1], JSON.stringify(shown));
+  assert.match(shown.text, /100 requests → 1 login · 100 ok · 100 × 401 replayed after one shared re-login/);
+  assert.equal(await countLines(/authenticated → logging-in/), 1);
+  assert.equal(await page.textContent('#state'), 'authenticated');
+  await finish('b-revoke');
+});
+
+/** Picks the simulated platform and urlMode, runs jssdk.config() and returns the badge. */
+async function configure(platform, urlMode) {
+  await page.selectOption('#platform', platform);
+  await page.selectOption('#url-mode', urlMode);
+  const signed = await page.textContent('#signed-url');
+  await page.click('#config');
+  await page.waitForFunction(() => document.getElementById('jssdk-status').dataset.state !== 'pending', null, { timeout: 20000 });
+  return { state: await page.getAttribute('#jssdk-status', 'data-state'), text: await page.textContent('#jssdk-status'), signed };
+}
+
+test("(c) after an SPA route change, urlMode 'landing' on iOS and 'current' on Android keep wx.config valid; the wrong one fails", T, async () => {
+  await open('?from=share');
+  const landing = pg.url + '?from=share';
+  await page.click('#navigate');
+  assert.equal(await page.textContent('#current-url'), pg.url + 'spa/orders/1?tab=open');
+
+  const iosOk = await configure('ios', 'landing');
+  assert.deepEqual([iosOk.state, iosOk.signed], ['ready', landing]);
+  const iosWrong = await configure('ios', 'current');
+  assert.equal(iosWrong.state, 'error');
+  assert.match(iosWrong.text, /^JSSDK_CONFIG: config:invalid signature$/);
+
+  await page.click('#navigate');
+  const androidOk = await configure('android', 'current');
+  assert.deepEqual([androidOk.state, androidOk.signed], ['ready', pg.url + 'spa/orders/2?tab=done']);
+  const androidWrong = await configure('android', 'landing');
+  assert.equal(androidWrong.state, 'error');
+  assert.match(androidWrong.text, /JSSDK_CONFIG/);
+
+  const s = await server();
+  // Each wrong mode: the signature fails, is fetched again with force=1 and fails again.
+  assert.deepEqual([s.counts.verifyOk, s.counts.verifyFailed], [2, 4], JSON.stringify(s.counts));
+  assert.deepEqual([s.wechat.token, s.wechat.ticket], [1, 1], 'one access_token and one jsapi_ticket for every signature');
+  assert.equal(await countLines(/rejected JSSDK_CONFIG: config:invalid signature/), 2);
+  await finish('c-jssdk');
+});
+
+test('(d) OAuth: a round trip through the authorize page signs in with one exchange', T, async () => {
+  await open();
+  await page.click('#oauth');
+  await page.waitForSelector('#allow');
+  await page.screenshot({ path: join(ARTIFACTS, 'playground-d-authorize.png') });
+  await page.click('#allow');
+  await ready();
+  assert.equal(await page.getAttribute('#oauth-status', 'data-state'), 'ok');
+  assert.equal(await page.textContent('#oauth-status'), 'signed in as o-playground-user');
+  assert.equal(page.url(), pg.url + '?from=oauth', 'code and state leave the address bar');
+  const s = await server();
+  assert.deepEqual([s.counts.oauthExchanges, s.wechat.oauthAccessToken], [1, 1]);
+  await finish('d-oauth');
+});
+
+test('(d) OAuth: a link with a forged state is refused with OAUTH_STATE and nothing is exchanged', T, async () => {
+  await open();
+  await Promise.all([
+    page.waitForURL((u) => u.searchParams.has('code'), { waitUntil: 'commit' }),
+    page.click('#forged'),
+  ]);
+  await ready();
+  assert.equal(await page.getAttribute('#oauth-status', 'data-state'), 'error');
+  assert.equal(await page.textContent('#oauth-status'), 'OAUTH_STATE');
+  assert.equal(await countLines(/handleRedirect\(\) rejected OAUTH_STATE/), 1);
+  const s = await server();
+  assert.deepEqual([s.counts.oauthExchanges, s.wechat.oauthAccessToken], [0, 0]);
+  await finish('d-forged');
+});
+
+test('a failing login rejects the burst with EXCHANGE_FAILED and the next burst recovers; an expired token means one re-login', T, async () => {
+  await open();
+  await page.click('#fail-login');
+  await page.waitForFunction(() => /will answer 503/.test(document.getElementById('timeline').textContent));
+  const failed = await burst(20);
+  assert.deepEqual([failed.ok, failed.failed, failed.logins], [0, 20, 1], JSON.stringify(failed));
+  assert.match(failed.text, /20 × EXCHANGE_FAILED/);
+  const recovered = await burst(20);
+  assert.deepEqual([recovered.ok, recovered.logins], [20, 1]);
+  await page.click('#expire');
+  await page.waitForFunction(() => /expired on the server/.test(document.getElementById('timeline').textContent));
+  const renewed = await burst(20);
+  assert.deepEqual([renewed.ok, renewed.logins, renewed.unauthorized], [20, 1, 20], JSON.stringify(renewed));
+  const s = await server();
+  assert.deepEqual([s.counts.logins, s.counts.loginsFailed, s.wechat.code2Session], [3, 1, 2]);
+  await finish('e-failures');
+});
+
+test('`node scripts/playground.mjs` prints its URL and stops cleanly on SIGINT (exit 0, run directory removed)', T, async () => {
+  const child = spawn(process.execPath, [join(ROOT, 'scripts', 'playground.mjs')], { env: { ...process.env, PORT: '0', REDIS_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { out += d; });
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const deadline = Date.now() + 10000;
+  while (!/Ctrl-C stops it/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const url = (out.match(/playground: (http:\/\/127\.0\.0\.1:\d+\/)/) || [])[1];
+  const runDir = (out.match(/FileStore (\S+)wechat-info\.json/) || [])[1];
+  assert.ok(url && runDir, out);
+  assert.equal((await fetch(url)).status, 200);
+  assert.ok(existsSync(runDir));
+  child.kill('SIGINT');
+  assert.deepEqual(await exited, { code: 0, signal: null }, out);
+  assert.match(out, /playground: stopped/);
+  assert.equal(existsSync(runDir), false, 'the run directory is removed');
+  await assert.rejects(fetch(url), 'the server is closed');
+});

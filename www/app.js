@@ -1,0 +1,261 @@
+// The playground page: the package's web entry (pkg/web) in the browser
+// against the playground's app backend and fake WeChat. Everything the
+// session does shows up in the timeline (session.onChange and a tap on
+// fetch); a burst is drawn as a chart of answers vs logins.
+import * as wxsession from '/pkg/web/index.js';
+import { createSimWx } from '/sim-wx.js';
+import { drawBurst } from '/chart.js';
+
+const $ = (id) => document.getElementById(id);
+const UA = {
+  ios: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) MicroMessenger/8.0.44',
+  android: 'Mozilla/5.0 (Linux; Android 14; Pixel 8) MicroMessenger/8.0.44',
+};
+const TIMELINE_KEY = 'playground:timeline'; // survives the OAuth round trip
+const MAX_LINES = 300;
+const short = (s, n = 8) => (typeof s === 'string' && s.length > n ? s.slice(0, n) + '…' : String(s));
+
+// ---- timeline ---------------------------------------------------------------
+const lines = JSON.parse(sessionStorage.getItem(TIMELINE_KEY) || '[]');
+const clock = (at) => new Date(at).toTimeString().slice(0, 8) + '.' + String(at % 1000).padStart(3, '0');
+
+function render(line) {
+  const li = document.createElement('li');
+  li.className = line.kind + (line.level ? ' ' + line.level : '');
+  for (const [cls, text] of [['at', clock(line.at)], ['kind', line.kind], ['text', line.text]]) {
+    const span = document.createElement('span');
+    span.className = cls;
+    span.textContent = text;
+    li.append(span);
+  }
+  const ol = $('timeline');
+  ol.append(li);
+  while (ol.children.length > MAX_LINES) ol.firstChild.remove();
+  ol.scrollTop = ol.scrollHeight;
+}
+
+function log(kind, text, level = '') {
+  const line = { at: Date.now(), kind, text, level };
+  lines.push(line);
+  if (lines.length > MAX_LINES) lines.splice(0, lines.length - MAX_LINES);
+  try { sessionStorage.setItem(TIMELINE_KEY, JSON.stringify(lines)); } catch { /* full: the page still shows it */ }
+  render(line);
+}
+
+// ---- a tap on fetch: every call the library (and this page) makes ------------
+const realFetch = window.fetch.bind(window);
+let burst = null; // while a burst runs, its /api/ calls are counted, not listed
+
+function describe(url, status, body) {
+  const p = url.pathname;
+  if (p === '/dev/code') return url.searchParams.get('kind') === 'oauth' ? `an OAuth code from the fake WeChat: ${short(body.code)}` : `wx.login (simulated) → code ${short(body.code)}`;
+  if (p === '/auth/login') return status === 200 ? `exchange: code2Session ok → app token ${short(body.token)} (expires in ${body.expiresIn} s)` : `exchange refused: ${body.error || status}`;
+  if (p === '/auth/oauth') return status === 200 ? `OAuth exchange → app token ${short(body.token)}, openid ${body.openid}` : `OAuth exchange refused: ${body.error || status}`;
+  if (p === '/wechat/signature') return `signature for ${url.searchParams.get('url')}${url.searchParams.get('force') ? ' (force=1)' : ''}`;
+  if (p === '/dev/jssdk/verify') return `WeChat checks the signature: ${body.ok ? 'valid' : body.errMsg}`;
+  if (p.startsWith('/api/')) return status === 200 ? 'ok' : body.error || '';
+  return '';
+}
+
+window.fetch = async (input, init = {}) => {
+  const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url, location.href);
+  const method = (init.method || 'GET').toUpperCase();
+  if (url.pathname === '/dev/state') return realFetch(input, init);
+  const b = burst && url.pathname.startsWith('/api/') ? burst : null;
+  if (burst && url.pathname === '/auth/login') burst.exchanges.push(performance.now() - burst.t0);
+  const t0 = performance.now();
+  let res;
+  try {
+    res = await realFetch(input, init);
+  } catch (err) {
+    if (b) b.networkErrors++;
+    else log('net', `${method} ${url.pathname} failed: ${err.message}`, 'bad');
+    throw err;
+  }
+  if (b) {
+    b.api.push({ t: performance.now() - b.t0, status: res.status });
+    return res;
+  }
+  let body = {};
+  try { body = JSON.parse(await res.clone().text()); } catch { /* not JSON (the .wasm, a page) */ }
+  const what = describe(url, res.status, body);
+  const target = url.pathname.startsWith('/wechat/') ? url.pathname : url.pathname + url.search;
+  log('net', `${method} ${target} → ${res.status} (${Math.round(performance.now() - t0)} ms)${what ? ' · ' + what : ''}`, res.ok ? '' : 'bad');
+  return res;
+};
+
+// ---- server state -------------------------------------------------------------
+async function serverState() {
+  return (await realFetch('/dev/state')).json();
+}
+
+async function refreshCounters() {
+  const s = await serverState();
+  const c = s.counts, w = s.wechat;
+  const rows = [
+    ['logins', 'logins (POST /auth/login)', c.logins], ['loginsFailed', '… refused', c.loginsFailed],
+    ['api', 'API requests', c.api], ['unauthorized', '… answered 401', c.unauthorized],
+    ['liveTokens', 'live app tokens', s.liveTokens], ['signatures', 'signature requests', c.signatures],
+    ['verify', 'wx.config checks ok / failed', `${c.verifyOk} / ${c.verifyFailed}`],
+    ['oauthExchanges', 'OAuth exchanges', c.oauthExchanges], ['code2Session', 'WeChat: jscode2session', w.code2Session],
+    ['credentials', 'WeChat: token / ticket', `${w.token} / ${w.ticket}`], ['oauthAccessToken', 'WeChat: oauth2/access_token', w.oauthAccessToken],
+  ];
+  $('counters').innerHTML = rows.map(([key, label, v]) => `<tr><th>${label}</th><td data-counter="${key}">${v}</td></tr>`).join('');
+  return s;
+}
+
+async function post(path, body, headers = {}) {
+  const res = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body || {}) });
+  refreshCounters();
+  return res;
+}
+
+// ---- the session --------------------------------------------------------------
+function showState(state) {
+  $('state').textContent = state;
+  $('state').dataset.state = state;
+}
+
+async function getCode() {
+  if (burst) burst.logins.push(performance.now() - burst.t0);
+  const res = await fetch('/dev/code');
+  if (!res.ok) throw new Error('wx.login failed: HTTP ' + res.status);
+  return (await res.json()).code;
+}
+
+async function fireBurst(session) {
+  const n = Math.min(Math.max(parseInt($('burst-size').value, 10) || 1, 1), 1000);
+  $('burst').disabled = true;
+  const before = await serverState();
+  const b = burst = { n, t0: performance.now(), api: [], logins: [], exchanges: [], networkErrors: 0 };
+  log('burst', `${n} × session.request({ url: '/api/orders?i=…' }) at once`);
+  const results = await Promise.allSettled(Array.from({ length: n }, (_, i) => session.request({ url: '/api/orders?i=' + i })));
+  b.ms = performance.now() - b.t0;
+  burst = null;
+  const after = await refreshCounters();
+  const ok = results.filter((r) => r.status === 'fulfilled').length;
+  const codes = {};
+  for (const r of results) if (r.status === 'rejected') codes[r.reason.code || 'ERROR'] = (codes[r.reason.code || 'ERROR'] || 0) + 1;
+  const s401 = b.api.filter((a) => a.status === 401).length;
+  const failed = n - ok;
+  const summary = {
+    requests: n, ok, failed, logins: b.logins.length, exchanges: b.exchanges.length, unauthorized: s401,
+    serverLogins: after.counts.logins - before.counts.logins, ms: Math.round(b.ms),
+  };
+  const el = $('burst-summary');
+  Object.entries(summary).forEach(([k, v]) => { el.dataset[k] = v; });
+  el.className = 'summary ' + (failed ? 'bad' : 'good');
+  el.innerHTML = `<b>${n}</b> requests → <b>${b.logins.length}</b> login${b.logins.length === 1 ? '' : 's'} · ` +
+    `<b>${ok}</b> ok${failed ? `, <b>${failed}</b> failed (${Object.entries(codes).map(([c, k]) => `${k} × ${c}`).join(', ')})` : ''}` +
+    `${s401 ? ` · ${s401} × 401 replayed after one shared re-login` : ''} · ${summary.ms} ms`;
+  log('burst', `← ${ok}/${n} ok in ${summary.ms} ms; ${b.logins.length} wx.login, ${b.exchanges.length} exchange(s), ${s401} × 401` +
+    (failed ? `; failed: ${JSON.stringify(codes)}` : ''), failed ? 'bad' : 'good');
+  drawBurst($('chart'), b);
+  $('burst').disabled = false;
+}
+
+// ---- start ----------------------------------------------------------------------
+lines.forEach(render);
+drawBurst($('chart'), { n: 100, ms: 1000, api: [], logins: [] }); // empty axes until the first burst
+log('page', 'loaded ' + location.pathname + location.search);
+await wxsession.init();
+const info = await refreshCounters();
+$('latency').value = info.latency;
+$('latency-out').textContent = info.latency + ' ms';
+const session = await wxsession.createSession({ baseUrl: location.origin, loginUrl: '/auth/login', getCode });
+showState(session.state);
+log('session', `createSession() → ${session.state}${session.state === 'authenticated' ? ' (token from localStorage)' : ''}`);
+let lastState = session.state;
+session.onChange((state) => {
+  log('session', `${lastState} → ${state}`, state === 'authenticated' ? 'good' : '');
+  lastState = state;
+  showState(state);
+});
+
+$('burst').onclick = () => fireBurst(session).catch((err) => { burst = null; $('burst').disabled = false; log('burst', 'failed: ' + err.message, 'bad'); });
+$('logout').onclick = async () => { await session.logout(); log('session', 'logout(): token dropped from memory and localStorage'); };
+$('latency').oninput = () => { $('latency-out').textContent = $('latency').value + ' ms'; };
+$('latency').onchange = () => post('/dev/latency', { ms: Number($('latency').value) }).then(() => log('control', `latency ${$('latency').value} ms (backend and fake WeChat)`));
+$('revoke').onclick = () => post('/dev/revoke').then(() => log('control', 'server revoked every app token: the next requests get 401'));
+$('fail-login').onclick = () => post('/dev/fail-next-login').then(() => log('control', 'the next POST /auth/login will answer 503'));
+$('expire').onclick = async () => {
+  const stored = JSON.parse(localStorage.getItem('wxsession') || 'null');
+  if (!stored || !stored.token) return log('control', 'no token yet: fire a request first', 'bad');
+  await post('/dev/expire', {}, { authorization: 'Bearer ' + stored.token });
+  log('control', `token ${short(stored.token)} expired on the server: the next request gets 401`);
+};
+$('reset').onclick = () => post('/dev/reset');
+$('clear').onclick = () => { lines.length = 0; sessionStorage.removeItem(TIMELINE_KEY); $('timeline').innerHTML = ''; };
+
+// ---- JS-SDK: wx.config after SPA route changes ------------------------------------
+const simWx = createSimWx({ platform: () => $('platform').value });
+const jssdk = () => new wxsession.JssdkClient({ signatureUrl: '/wechat/signature', wx: simWx, urlMode: $('url-mode').value, userAgent: UA[$('platform').value] });
+let routeNo = 0;
+
+function showUrls() {
+  const here = location.href.split('#')[0];
+  $('landing-url').textContent = simWx.landingUrl;
+  $('current-url').textContent = here;
+  $('signed-url').textContent = jssdk().signedUrl();
+  const ios = $('platform').value === 'ios';
+  $('platform-hint').textContent = `${ios ? 'iOS' : 'Android'} WeChat checks the signature against the ${ios ? 'landing' : 'current'} URL.`;
+}
+
+function setBadge(id, state, text) {
+  $(id).dataset.state = state;
+  $(id).textContent = text;
+}
+
+$('platform').onchange = $('url-mode').onchange = showUrls;
+$('navigate').onclick = () => {
+  routeNo++;
+  history.pushState({ routeNo }, '', `/spa/orders/${routeNo}?tab=${routeNo % 2 ? 'open' : 'done'}`);
+  log('route', 'history.pushState → ' + location.pathname + location.search);
+  showUrls();
+};
+$('config').onclick = async () => {
+  const client = jssdk();
+  const platform = $('platform').value, mode = $('url-mode').value;
+  setBadge('jssdk-status', 'pending', 'configuring…');
+  log('jssdk', `jssdk.config() on ${platform}, urlMode '${mode}' → signs ${client.signedUrl()}`);
+  try {
+    await client.config({ jsApiList: ['chooseImage', 'scanQRCode'] });
+    setBadge('jssdk-status', 'ready', 'ready ✓');
+    log('jssdk', 'wx.ready: the signature is valid for this page', 'good');
+  } catch (err) {
+    setBadge('jssdk-status', 'error', `${err.code}: ${err.errMsg || err.message}`);
+    log('jssdk', `rejected ${err.code}: ${err.errMsg || err.message}`, 'bad');
+  }
+  refreshCounters();
+};
+showUrls();
+
+// ---- OAuth round trip -----------------------------------------------------------------
+const oauth = new wxsession.OAuthClient({
+  appId: info.appId, redirectUri: location.origin + '/?from=oauth', exchangeUrl: '/auth/oauth',
+  authorizeBase: location.origin + '/connect/oauth2/authorize',
+});
+$('oauth').onclick = () => {
+  const to = oauth.authorizeUrl();
+  log('oauth', `authorizeUrl(): state ${new URL(to).searchParams.get('state')} kept in sessionStorage → WeChat's authorize page`);
+  location.href = to;
+};
+$('forged').onclick = async () => {
+  const { code } = await (await fetch('/dev/code?kind=oauth')).json();
+  log('oauth', 'following a link someone else made: a genuine code, a state this tab never sent');
+  location.href = `/?from=oauth&code=${encodeURIComponent(code)}&state=${wxsession.nonceStr(16)}`;
+};
+try {
+  const result = await oauth.handleRedirect();
+  if (result) {
+    setBadge('oauth-status', 'ok', 'signed in as ' + result.openid);
+    log('oauth', `handleRedirect() → app token ${short(result.token)} for ${result.openid}`, 'good');
+  }
+} catch (err) {
+  setBadge('oauth-status', 'error', err.code);
+  log('oauth', `handleRedirect() rejected ${err.code}: ${err.message}`, 'bad');
+}
+showUrls(); // handleRedirect cleaned code and state from the address bar
+refreshCounters();
+setInterval(() => { refreshCounters().catch(() => {}); }, 2000);
+document.body.dataset.ready = '1';
