@@ -19,6 +19,7 @@ const APP = { appId: 'wx_fake_app', appSecret: 'fake_secret' };
 const BURST = 1000;
 const LATENCY = 20; // ms per WeChat call: a realistic round trip
 const ROUNDS = 5;
+const GRACE_MS = 300_000; // the fake's default, as WeChat documents
 
 // js-sha1 silently uses Node's crypto unless told not to before require.
 globalThis.window = { JS_SHA1_NO_NODE_JS: true };
@@ -37,7 +38,11 @@ function theirWechat(fake, dir) {
 const ourWechat = (fake) => new wxsession.Wechat({ ...APP, store: new wxsession.Store(), apiBase: fake.url });
 
 async function coldBurst(make, urls) {
-  const fake = await startFakeWechat({ latencyMs: LATENCY });
+  // The fake's clock can jump ahead: WeChat keeps a superseded token (and the
+  // tickets bought with it) valid for a 5 min grace, so the real cost of extra
+  // token fetches only shows once that grace has passed.
+  let skew = 0;
+  const fake = await startFakeWechat({ latencyMs: LATENCY, now: () => Date.now() + skew });
   try {
     const client = make(fake);
     const t0 = performance.now();
@@ -45,9 +50,13 @@ async function coldBurst(make, urls) {
     const ms = performance.now() - t0;
     const sigs = results.filter((r) => r.status === 'fulfilled').map((r) => r.value);
     const accepted = sigs.filter((s) => fake.verifyJsapiSignature(s)).length;
-    // Each token fetch supersedes the previous one: WeChat keeps only the
-    // newest valid after a 5 min grace, so older tokens' tickets die too.
-    return { token: fake.counts.token, ticket: fake.counts.ticket, ok: sigs.length, distinct: new Set(sigs.map((s) => s.signature)).size, accepted, ms, timer: client.store };
+    const calls = { token: fake.counts.token, ticket: fake.counts.ticket };
+    skew = GRACE_MS + 1000;
+    const later = sigs.filter((s) => fake.verifyJsapiSignature(s)).length;
+    // What each URL's page gets next (from the cache: both keep signatures ~2 h).
+    const next = await Promise.all(urls.map((u) => client.jssdk.getSignature(u)));
+    const nextOk = next.filter((s) => fake.verifyJsapiSignature(s)).length;
+    return { ...calls, ok: sigs.length, distinct: new Set(sigs.map((s) => s.signature)).size, accepted, later, nextOk, urls: urls.length, ms };
   } finally {
     await fake.close();
   }
@@ -61,15 +70,21 @@ async function burstSection(summary, dir) {
     const ours = await coldBurst(ourWechat, urls);
     const theirs = await coldBurst((fake) => theirWechat(fake, dir), urls);
     for (const [name, r] of [['wxsession', ours], ['wechat-jssdk 5.1.0', theirs]]) {
-      rows.push([label, name, r.token, r.ticket, `${r.ok}/${BURST}`, r.distinct, `${r.accepted}/${r.ok}`, `${int(r.ms)} ms`]);
+      rows.push([label, name, r.token, r.ticket, `${r.ok}/${BURST}`, r.distinct, `${r.accepted}/${r.ok}`, `${r.later}/${r.ok}`,
+        `${r.nextOk}/${r.urls}`, `${int(r.ms)} ms`]);
     }
-    if (label === '1 URL') summary.credentials = `cold burst of ${BURST}: ${ours.token} token + ${ours.ticket} ticket fetch (wechat-jssdk: ${theirs.token} + ${theirs.ticket})`;
+    if (label === '1 URL') summary.credentials = `cold burst of ${BURST}: ${ours.token} token + ${ours.ticket} ticket fetch (wechat-jssdk: ${theirs.token} + ${theirs.ticket}, ` +
+      `${theirs.later}/${theirs.ok} sigs valid after the grace)`;
   }
-  table(['', 'library', 'token calls', 'ticket calls', 'resolved', 'distinct sigs', 'accepted by WeChat', 'wall'], rows);
-  console.log("every token fetch spends WeChat's daily quota (2000) and supersedes the previous token after a 5 min grace");
+  table(['', 'library', 'token calls', 'ticket calls', 'resolved', 'distinct sigs', 'accepted now', 'after grace', 'cached next', 'wall'], rows);
+  console.log("accepted now: verifyJsapiSignature at once; after grace: the same signatures with the fake's clock 5 min later,");
+  console.log('when only the newest token and its tickets still count; cached next: what getSignature(url) then serves per URL');
+  console.log("(the cached signature, which WeChat rejects unless it was signed with the newest ticket). Every token fetch");
+  console.log("also spends WeChat's daily token quota (2000).");
 }
 
 async function perSecond(fn, n) {
+  for (let i = 0; i < n / 5; i++) await fn(); // warm-up: let V8 optimise before timing
   const rates = [];
   for (let r = 0; r < ROUNDS; r++) {
     const t0 = performance.now();
@@ -118,6 +133,7 @@ function signSection(summary) {
     if (outputs.size !== 1) throw new Error('sha1 implementations disagree: ' + [...outputs].join(' '));
     const n = size > 1000 ? 20000 : 100000;
     const rates = impls.map(([name, f]) => {
+      for (let i = 0; i < n / 5; i++) f(); // warm-up
       const r = [];
       for (let round = 0; round < ROUNDS; round++) {
         const t0 = performance.now();
