@@ -9,10 +9,10 @@ import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join, dirname, normalize, extname } from 'node:path';
+import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startFakeWechat } from '../tests/support/fake-wechat-api.mjs';
+import { serveFile } from '../tests/support/static-files.mjs';
 import { createBackend } from './playground-backend.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -20,10 +20,6 @@ const PKG = join(ROOT, 'pkg');
 const WWW = join(ROOT, 'www');
 const APP = { appId: 'wx_playground_app', appSecret: 'playground_secret' };
 const PREFERRED_PORT = 8765;
-const TYPES = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css',
-  '.wasm': 'application/wasm', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png', '.ts': 'text/plain',
-};
 
 export async function startPlayground({ port = 0, redisUrl = null, quiet = true, host = '127.0.0.1' } = {}) {
   if (!existsSync(join(PKG, 'node', 'index.cjs')) || !existsSync(join(PKG, 'web', 'index.js'))) {
@@ -81,9 +77,9 @@ export async function startPlayground({ port = 0, redisUrl = null, quiet = true,
       if (await backend.handle(req, res, url, raw)) return;
       if (req.method !== 'GET' && req.method !== 'HEAD') return text(res, 405, 'method not allowed');
       // The page, its SPA routes (history.pushState targets, so a reload works), pkg/ and www/.
-      if (url.pathname === '/' || url.pathname.startsWith('/spa/')) return file(res, join(WWW, 'index.html'));
-      if (url.pathname.startsWith('/pkg/')) return file(res, join(PKG, normalize('/' + url.pathname.slice(5))));
-      return file(res, join(WWW, normalize(url.pathname)));
+      if (url.pathname === '/' || url.pathname.startsWith('/spa/')) return serveFile(res, { '/': WWW }, '/', '/index.html');
+      if (url.pathname.startsWith('/pkg/')) return serveFile(res, { '/pkg/': PKG }, '/pkg/', url.pathname);
+      return serveFile(res, { '/': WWW }, '/', url.pathname);
     };
     await new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -106,15 +102,6 @@ function text(res, status, body) {
   res.end(body);
 }
 
-async function file(res, path) {
-  try {
-    const body = await readFile(path);
-    res.writeHead(200, { 'content-type': TYPES[extname(path)] || 'application/octet-stream', 'cache-control': 'no-store' });
-    res.end(body);
-  } catch {
-    text(res, 404, 'not found');
-  }
-}
 
 const TRY = [
   'Burst: fire 100 concurrent requests on a cold page: one wx.login, one exchange, 100 answers.',
