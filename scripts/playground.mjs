@@ -102,7 +102,6 @@ function text(res, status, body) {
   res.end(body);
 }
 
-
 const TRY = [
   'Burst: fire 100 concurrent requests on a cold page: one wx.login, one exchange, 100 answers.',
   'Revoke on the server, then burst again: 100 × 401, ONE shared re-login, every request replayed once.',
