@@ -16,7 +16,6 @@ const zeroCounts = () => ({
 });
 
 const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-const stripHash = (url) => String(url).split('#')[0];
 
 /**
  * -> { handle(req, res, url, raw) -> true if it answered, state, reset() }.
@@ -97,7 +96,7 @@ export function createBackend({ wechat, fake, origin, log = () => {} }) {
       if (!url || !ownPage(url)) return [400, { error: 'url must be one of this playground\'s pages' }];
       try {
         const sig = await wechat.jssdk.getSignature(url, { force: q.get('force') === '1' });
-        const stored = await wechat.store.getSignature(stripHash(url)).catch(() => undefined);
+        const stored = await wechat.store.getSignature(sig.url).catch(() => undefined);
         const expiresAt = stored && stored.expiresAt > 0 ? stored.expiresAt : Date.now() + 7000e3;
         return [200, { ...sig, expiresAt }];
       } catch (err) {

@@ -107,6 +107,15 @@ impl CredentialConfig {
     }
 }
 
+/// Where `Credentials::memo` keeps a kind; OAuth tokens are not memoised.
+fn memo_slot(kind: CredKind) -> Option<usize> {
+    match kind {
+        CredKind::Token => Some(0),
+        CredKind::Ticket => Some(1),
+        CredKind::OAuth => None,
+    }
+}
+
 /// What the host reports back for a step.
 #[derive(Debug)]
 pub enum Event<'a> {
@@ -167,12 +176,9 @@ impl Credentials {
     /// The remembered token or ticket if still usable (never an OAuth token:
     /// there are many, and each lives in the store).
     pub fn cached(&self, kind: CredKind, now: u64) -> Option<&Cred> {
-        let slot = match kind {
-            CredKind::Token => &self.memo[0],
-            CredKind::Ticket => &self.memo[1],
-            CredKind::OAuth => return None,
-        };
-        slot.as_ref().filter(|c| now < c.refresh_at)
+        self.memo[memo_slot(kind)?]
+            .as_ref()
+            .filter(|c| now < c.refresh_at)
     }
 
     fn remember(&mut self, kind: CredKind, cred: &Cred) {
@@ -193,11 +199,7 @@ impl Credentials {
     }
 
     fn forget(&mut self, kind: CredKind, value: &str) {
-        let slot = match kind {
-            CredKind::Token => 0,
-            CredKind::Ticket => 1,
-            CredKind::OAuth => return,
-        };
+        let Some(slot) = memo_slot(kind) else { return };
         if self.memo[slot].as_ref().is_some_and(|c| c.value == value) {
             self.memo[slot] = None;
         }
@@ -219,8 +221,7 @@ impl Credentials {
             CredKind::OAuth => format!("oauth:{id}"),
         };
         if let Some(bad) = &stale {
-            let bad = bad.clone();
-            self.forget(kind, &bad);
+            self.forget(kind, bad);
         }
         if let Some((flight, _, _)) = self.flights.iter().find(|(_, k, _)| *k == key) {
             return Begin::Joined(*flight);
@@ -259,7 +260,7 @@ impl Credentials {
         if let Step::Done(result) = &step {
             if let Ok(cred) = result {
                 let kind = self.flights[index].2.kind();
-                self.remember(kind, &cred.clone());
+                self.remember(kind, cred);
             }
             self.flights.swap_remove(index);
         }

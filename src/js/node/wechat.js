@@ -5,7 +5,7 @@
 import { CredentialCore, checkWechatReply, isTokenRejection, miniProgramSession } from 'wxsession-bg';
 import { codedError } from '../shared/errors.js';
 import { ensureStarted } from '../shared/loader.js';
-import { signJsapi, nonceStr } from '../shared/signature.js';
+import { signJsapi, nonceStr, stripHash } from '../shared/signature.js';
 import { wechatHttp } from './wechat-http.js';
 import { credentialStore } from './credential-store.js';
 import { runFlight } from './credential-steps.js';
@@ -15,7 +15,6 @@ const TOKEN = 0, TICKET = 1, OAUTH = 2;
 const JOINED = 0x80000000;
 
 const nonEmpty = (v) => typeof v === 'string' && v !== '';
-const stripHash = (url) => { const i = url.indexOf('#'); return i < 0 ? url : url.slice(0, i); };
 
 function badInput(what) { return codedError('BAD_INPUT', what); }
 
@@ -122,11 +121,7 @@ export class Wechat {
     const answer = this._core.begin(kind, id, stale, this._io.canLock, Date.now());
     if (answer >= JOINED) return this._flights.get(answer - JOINED);
     const step = this._core.firstStep;
-    const flight = runFlight(this._core, answer, step, {
-      ...io,
-      lock: (name, ttl) => this._io.lock(name, ttl),
-      unlock: (name, token) => this._io.unlock(name, token),
-    }).finally(() => this._flights.delete(answer));
+    const flight = runFlight(this._core, answer, step, { ...io, lock: this._io.lock, unlock: this._io.unlock }).finally(() => this._flights.delete(answer));
     this._flights.set(answer, flight);
     return flight;
   }

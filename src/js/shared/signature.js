@@ -9,6 +9,12 @@ import { ensureStarted } from './loader.js';
 const text = (v) => (typeof v === 'number' && Number.isFinite(v) ? String(v) : v);
 const allStrings = (...vs) => vs.every((v) => typeof v === 'string');
 
+/** The URL as WeChat signs and checks it: without its '#…' fragment. */
+export function stripHash(url) {
+  const i = url.indexOf('#');
+  return i < 0 ? url : url.slice(0, i);
+}
+
 /** signJsapi({ jsapiTicket, nonceStr, timestamp, url }) -> hex sha1 for wx.config. */
 export function signJsapi(params) {
   const p = params || {};

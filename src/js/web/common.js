@@ -16,7 +16,7 @@ export function badConfig(what, message) {
   return codedError('BAD_CONFIG', what + ': ' + message);
 }
 
-export function isUrl(v) {
+export function nonEmpty(v) {
   return typeof v === 'string' && v !== '';
 }
 
@@ -31,12 +31,6 @@ export function currentHref() {
   } catch (_) {
     return undefined;
   }
-}
-
-/** WeChat signs and validates URLs without the fragment. */
-export function stripHash(href) {
-  const i = href.indexOf('#');
-  return i < 0 ? href : href.slice(0, i);
 }
 
 /**

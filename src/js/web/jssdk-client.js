@@ -5,7 +5,8 @@ import { codedError, withTimeout } from '../shared/errors.js';
 import { ensureStarted } from '../shared/loader.js';
 import { Store } from '../shared/store.js';
 import { localStorageBackend } from '../backends/local-storage.js';
-import { checkOptions, badConfig, isUrl, isTimeout, currentHref, stripHash, requestJson } from './common.js';
+import { stripHash } from '../shared/signature.js';
+import { checkOptions, badConfig, nonEmpty, isTimeout, currentHref, requestJson } from './common.js';
 
 // iOS WeChat checks the signature against the URL the page was entered with
 // (a later history.pushState does not change it). This module is evaluated
@@ -32,14 +33,14 @@ export class JssdkClient {
   constructor(options) {
     ensureStarted();
     const o = checkOptions(options, OPTIONS, WHAT);
-    if (!isUrl(o.signatureUrl)) throw badConfig(WHAT, 'signatureUrl must be a non-empty string');
+    if (!nonEmpty(o.signatureUrl)) throw badConfig(WHAT, 'signatureUrl must be a non-empty string');
     const wx = o.wx !== undefined ? o.wx : globalThis.wx;
     if (!wx || ['config', 'ready', 'error'].some((fn) => typeof wx[fn] !== 'function')) {
       throw badConfig(WHAT, 'wx (the JS-SDK, jweixin) with config, ready and error is missing');
     }
     const mode = o.urlMode === undefined ? 'auto' : o.urlMode;
     if (MODES.indexOf(mode) < 0) throw badConfig(WHAT, "urlMode must be 'auto', 'current' or 'landing'");
-    if (o.landingUrl !== undefined && !isUrl(o.landingUrl)) throw badConfig(WHAT, 'landingUrl must be a non-empty string');
+    if (o.landingUrl !== undefined && !nonEmpty(o.landingUrl)) throw badConfig(WHAT, 'landingUrl must be a non-empty string');
     if (o.userAgent !== undefined && typeof o.userAgent !== 'string') throw badConfig(WHAT, 'userAgent must be a string');
     if (!isTimeout(o.timeout)) throw badConfig(WHAT, 'timeout must be a whole number of ms > 0');
     if (o.fetch !== undefined && typeof o.fetch !== 'function') throw badConfig(WHAT, 'fetch must be a function');
@@ -155,8 +156,8 @@ function configOptions(options) {
 }
 
 function isSignature(v) {
-  return !!v && typeof v === 'object' && isUrl(v.appId) && isUrl(v.nonceStr) && isUrl(v.signature) &&
-    (isUrl(v.timestamp) || (typeof v.timestamp === 'number' && Number.isFinite(v.timestamp)));
+  return !!v && typeof v === 'object' && nonEmpty(v.appId) && nonEmpty(v.nonceStr) && nonEmpty(v.signature) &&
+    (nonEmpty(v.timestamp) || (typeof v.timestamp === 'number' && Number.isFinite(v.timestamp)));
 }
 
 // The Store has no delete: an entry saved as already expired is gone from

@@ -4,7 +4,7 @@
 import { codedError } from '../shared/errors.js';
 import { ensureStarted } from '../shared/loader.js';
 import { nonceStr } from '../shared/signature.js';
-import { checkOptions, badConfig, isUrl, isTimeout, currentHref, requestJson } from './common.js';
+import { checkOptions, badConfig, nonEmpty, isTimeout, currentHref, requestJson } from './common.js';
 
 const AUTHORIZE = 'https://open.weixin.qq.com/connect/oauth2/authorize';
 const OPTIONS = ['appId', 'redirectUri', 'scope', 'exchangeUrl', 'storage', 'fetch', 'authorizeBase', 'timeout'];
@@ -31,15 +31,15 @@ export class OAuthClient {
   constructor(options) {
     ensureStarted();
     const o = checkOptions(options, OPTIONS, WHAT);
-    if (!isUrl(o.appId)) throw badConfig(WHAT, 'appId must be a non-empty string');
+    if (!nonEmpty(o.appId)) throw badConfig(WHAT, 'appId must be a non-empty string');
     if (typeof o.redirectUri !== 'string' || !/^https?:\/\//.test(o.redirectUri)) throw badConfig(WHAT, 'redirectUri must be an http(s) URL');
     const scope = o.scope === undefined ? 'snsapi_base' : o.scope;
     if (SCOPES.indexOf(scope) < 0) throw badConfig(WHAT, "scope must be 'snsapi_base' or 'snsapi_userinfo'");
-    if (!isUrl(o.exchangeUrl)) throw badConfig(WHAT, 'exchangeUrl must be a non-empty string');
+    if (!nonEmpty(o.exchangeUrl)) throw badConfig(WHAT, 'exchangeUrl must be a non-empty string');
     const storage = o.storage !== undefined ? o.storage : defaultStorage();
     if (!isStorage(storage)) throw badConfig(WHAT, 'storage (default sessionStorage) with getItem, setItem and removeItem is not available');
     if (o.fetch !== undefined && typeof o.fetch !== 'function') throw badConfig(WHAT, 'fetch must be a function');
-    if (o.authorizeBase !== undefined && !isUrl(o.authorizeBase)) throw badConfig(WHAT, 'authorizeBase must be a non-empty string');
+    if (o.authorizeBase !== undefined && !nonEmpty(o.authorizeBase)) throw badConfig(WHAT, 'authorizeBase must be a non-empty string');
     if (!isTimeout(o.timeout)) throw badConfig(WHAT, 'timeout must be a whole number of ms > 0');
     this._appId = o.appId;
     this._redirectUri = o.redirectUri;
