@@ -33,10 +33,7 @@ pub fn parse_object(text: &str, code: ErrorCode) -> Result<Vec<(String, Value)>,
     let mut members = Vec::new();
     for (key, raw) in obj.members() {
         let value = match raw.as_bytes()[0] {
-            b'"' => Value::Str(
-                obj.get_str(key)
-                    .ok_or_else(|| bad(key, "is not a string"))?,
-            ),
+            b'"' => Value::Str(RawObject::raw_str(raw).ok_or_else(|| bad(key, "is not a string"))?),
             b't' => Value::Bool(true),
             b'f' => Value::Bool(false),
             b'n' => Value::Null,

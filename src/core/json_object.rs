@@ -48,9 +48,6 @@ impl RawObject {
                 p.ws();
                 let start = p.i;
                 p.value(1)?;
-                if obj.get_raw(&key).is_some() {
-                    return Err(ParseError::Duplicate(key));
-                }
                 obj.members.push((key, text[start..p.i].to_owned()));
                 p.ws();
                 match p.next() {
@@ -64,7 +61,60 @@ impl RawObject {
         if p.i != p.s.len() {
             return Err(p.err("trailing characters"));
         }
+        // Sorting once keeps the duplicate check O(n log n): a linear scan
+        // per member made a 150k-key object take minutes.
+        if let Some(key) = obj.first_duplicate() {
+            return Err(ParseError::Duplicate(key));
+        }
         Ok(obj)
+    }
+
+    fn first_duplicate(&self) -> Option<String> {
+        let mut keys: Vec<&str> = self.members.iter().map(|(k, _)| k.as_str()).collect();
+        keys.sort_unstable();
+        keys.windows(2)
+            .find(|w| w[0] == w[1])
+            .map(|w| w[0].to_owned())
+    }
+
+    /// Number of top-level members.
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+
+    /// Sets every member of `update` here (new values win), keeping member
+    /// order. One pass with an index, so merging big objects stays linear.
+    pub fn merge_from(&mut self, update: &RawObject) {
+        let mut index: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+        for (i, (k, _)) in self.members.iter().enumerate() {
+            index.insert(k.as_str(), i);
+        }
+        let mut replace = Vec::new();
+        let mut append = Vec::new();
+        for (k, v) in &update.members {
+            match index.get(k.as_str()) {
+                Some(i) => replace.push((*i, v.clone())),
+                None => append.push((k.clone(), v.clone())),
+            }
+        }
+        for (i, v) in replace {
+            self.members[i].1 = v;
+        }
+        self.members.extend(append);
+    }
+
+    /// A raw member value (as `members()` yields it) read as a string.
+    pub fn raw_str(raw: &str) -> Option<String> {
+        Parser {
+            s: raw.as_bytes(),
+            i: 0,
+        }
+        .string()
+        .ok()
     }
 
     pub fn members(&self) -> impl Iterator<Item = (&str, &str)> {
@@ -79,13 +129,7 @@ impl RawObject {
     }
 
     pub fn get_str(&self, key: &str) -> Option<String> {
-        let raw = self.get_raw(key)?;
-        Parser {
-            s: raw.as_bytes(),
-            i: 0,
-        }
-        .string()
-        .ok()
+        RawObject::raw_str(self.get_raw(key)?)
     }
 
     /// A whole number (no fraction, no exponent) that fits an i64.
@@ -374,6 +418,30 @@ mod tests {
         }
         let deep = format!("{{\"a\":{}{}}}", "[".repeat(100), "]".repeat(100));
         assert!(RawObject::parse(&deep).is_err());
+    }
+
+    #[test]
+    fn big_objects_parse_and_merge_in_near_linear_time() {
+        let n = 150_000;
+        let mut text = String::from("{");
+        for i in 0..n {
+            if i > 0 {
+                text.push(',');
+            }
+            text.push_str(&format!("\"k{i}\":{i}"));
+        }
+        text.push('}');
+        let t0 = std::time::Instant::now();
+        let mut obj = RawObject::parse(&text).unwrap();
+        assert_eq!(obj.len(), n);
+        let update = RawObject::parse(&text.replace("\"k1\":1,", "\"k1\":\"x\",")).unwrap();
+        obj.merge_from(&update);
+        assert_eq!(obj.len(), n);
+        assert_eq!(obj.get_str("k1").as_deref(), Some("x"));
+        // Quadratic work here took minutes; a debug build does this in well under a second.
+        assert!(t0.elapsed().as_secs() < 5, "{:?}", t0.elapsed());
+        let dup = text.replace("\"k7\":7", "\"k8\":7");
+        assert_eq!(RawObject::parse(&dup), Err(ParseError::Duplicate("k8".into())));
     }
 
     #[test]

@@ -89,9 +89,7 @@ impl Record {
         let update = parse_info(info)?;
         let mut base = RawObject::parse(&self.info)
             .map_err(|e| Error::new(ErrorCode::StoreCorrupt, e.describe()))?;
-        for (k, v) in update.members() {
-            base.set_raw(k, v);
-        }
+        base.merge_from(&update);
         Ok(Record::from_object(
             &base,
             expiry_of(&update, now).or(self.expires_at),

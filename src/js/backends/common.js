@@ -2,10 +2,10 @@
 // file stays ES2017 with no Node or browser APIs (no optional chaining, no
 // object spread, no `catch {}` without a binding).
 
-// A local stand-in for the wasm makeError: the backends must load (and be
-// testable) without the wasm, and the glue may re-wrap these later.
+import { codedError, withDeadline as deadline } from '../shared/errors.js';
+
 export function storeError(code, message, cause) {
-  return Object.assign(new Error(message), { name: 'WxSessionError', code: code, cause: cause });
+  return codedError(code, message, { cause: cause });
 }
 
 export function checkKey(key) {
@@ -52,16 +52,7 @@ export function isLive(record, now) {
 // No backend call may leave the core waiting forever (a wx callback that
 // never comes, a Redis command queued while the server is away).
 export function withDeadline(promise, ms, what) {
-  let timer;
-  const deadline = new Promise(function (_, reject) {
-    timer = setTimeout(function () {
-      reject(storeError('STORE_UNAVAILABLE', what + ' timed out after ' + ms + ' ms'));
-    }, ms);
-  });
-  return Promise.race([promise, deadline]).then(
-    function (value) { clearTimeout(timer); return value; },
-    function (err) { clearTimeout(timer); throw err; }
-  );
+  return deadline(promise, ms, 'STORE_UNAVAILABLE', what);
 }
 
 function describe(v) {
