@@ -429,46 +429,107 @@ fn random_is_seeded_from_the_host_and_rejects_short_seeds() {
 }
 
 #[wasm_bindgen_test]
-fn credential_refreshes_step_through_the_boundary_and_wechat_errors_keep_their_errcode() {
-    use wxsession::wasm::credentials::{check_wechat_reply, CredentialCore};
-    const LOCK: u32 = 1;
-    const READ: u32 = 2;
-    const FETCH: u32 = 5;
-    const WRITE: u32 = 6;
-    const UNLOCK: u32 = 7;
-    const DONE: u32 = 8;
-    let mut core = CredentialCore::new(r#"{"timeout":1000}"#).unwrap();
-    let flight = core.begin(0, "", None, true, 1000.0).unwrap();
+fn server_steps_cross_as_typed_objects_and_wechat_errors_keep_their_errcode() {
+    use wxsession::wasm::server::{CredKind, IoKind, ServerCoreJs as ServerCore};
+    let options = |json: &str| js_sys::JSON::parse(json).unwrap();
+    let mut core = ServerCore::new(
+        options(r#"{"hasBackend":true,"canLock":true,"timeout":1000}"#),
+        1000.0,
+    )
+    .unwrap();
+    core.configure(options(r#"{"appId":"wx1","appSecret":"s","timeout":1000}"#))
+        .unwrap();
+    let started = core
+        .start_credential(CredKind::Token, None, false, 1000.0)
+        .unwrap();
+    let op = get(&started, "op").as_f64().unwrap();
+    // Each answer hands back the next typed request, until the finish.
+    let mut actions: js_sys::Array = get(&started, "actions").into();
+    let mut seen = Vec::new();
+    let finish = loop {
+        assert_eq!(actions.length(), 1, "one step at a time here");
+        let action = actions.get(0);
+        if get(&action, "op").as_f64().is_some() {
+            break action;
+        }
+        let io = get(&action, "io").as_f64().unwrap() as u32;
+        let kind = get(&action, "kind").as_f64().unwrap() as u32;
+        seen.push(kind);
+        let answer = match kind {
+            k if k == IoKind::Lock as u32 => Some("held".to_owned()),
+            k if k == IoKind::Get as u32 => None,
+            k if k == IoKind::Call as u32 => {
+                assert_eq!(
+                    get(&action, "path").as_string().as_deref(),
+                    Some("/cgi-bin/token")
+                );
+                Some(r#"{"access_token":"AT","expires_in":7200}"#.to_owned())
+            }
+            k if k == IoKind::Set as u32 => {
+                assert!(get(&action, "value")
+                    .as_string()
+                    .unwrap()
+                    .contains(r#""accessToken":"AT""#));
+                None
+            }
+            _ => None,
+        };
+        actions = core.complete(io, answer, 1000.0).into();
+    };
+    let kinds = [
+        IoKind::Lock,
+        IoKind::Get,
+        IoKind::Call,
+        IoKind::Set,
+        IoKind::Unlock,
+    ]
+    .map(|k| k as u32);
+    assert_eq!(seen, kinds);
+    assert_eq!(get(&finish, "op").as_f64(), Some(op));
     assert_eq!(
-        (core.first_step(), core.text().as_deref(), core.number()),
-        (LOCK, Some("lock:token"), 7000.0)
+        get(&get(&finish, "value"), "value").as_string().as_deref(),
+        Some("AT")
     );
     assert_eq!(
-        core.begin(0, "", None, true, 1000.0).unwrap(),
-        flight | 0x8000_0000,
-        "joins"
+        core.credential_hit(CredKind::Token, 1001.0).as_deref(),
+        Some("AT")
     );
-    assert_eq!(core.locked(flight, true, 1000.0).unwrap(), READ);
-    assert_eq!(core.read(flight, None, 1000.0).unwrap(), FETCH);
-    assert_eq!(
-        core.fetched(flight, r#"{"access_token":"AT","expires_in":7200}"#, 1000.0)
-            .unwrap(),
-        WRITE
-    );
-    assert!(core.text().unwrap().contains(r#""accessToken":"AT""#));
-    assert_eq!(core.written(flight, 1000.0).unwrap(), UNLOCK);
-    assert_eq!(core.unlocked(flight, 1000.0).unwrap(), DONE);
-    assert_eq!(core.text().as_deref(), Some("AT"));
 
-    let err = check_wechat_reply(r#"{"errcode":40013,"errmsg":"invalid appid"}"#).unwrap_err();
-    assert_coded_error(&err, "WECHAT_API");
-    assert_eq!(get(&err, "errcode").as_f64(), Some(40013.0));
+    // A WeChat error comes back with its errcode and errmsg.
+    let started = core
+        .start_credential(CredKind::Token, None, true, 2000.0)
+        .unwrap();
+    let mut actions: js_sys::Array = get(&started, "actions").into();
+    let finish = loop {
+        let action = actions.get(0);
+        if get(&action, "op").as_f64().is_some() {
+            break action;
+        }
+        let io = get(&action, "io").as_f64().unwrap() as u32;
+        let answer = match get(&action, "kind").as_f64().unwrap() as u32 {
+            k if k == IoKind::Lock as u32 => Some("held".to_owned()),
+            k if k == IoKind::Call as u32 => {
+                Some(r#"{"errcode":40013,"errmsg":"invalid appid"}"#.to_owned())
+            }
+            _ => None,
+        };
+        actions = core.complete(io, answer, 2000.0).into();
+    };
+    let error = get(&finish, "error");
     assert_eq!(
-        get(&err, "errmsg").as_string().as_deref(),
+        get(&error, "code").as_string().as_deref(),
+        Some("WECHAT_API")
+    );
+    assert_eq!(get(&error, "errcode").as_f64(), Some(40013.0));
+    assert_eq!(
+        get(&error, "errmsg").as_string().as_deref(),
         Some("invalid appid")
     );
-    assert_coded_error(
-        &CredentialCore::new(r#"{"margin":"soon"}"#).err().unwrap(),
-        "BAD_CONFIG",
-    );
+    let bad = ServerCore::new(
+        options(r#"{"hasBackend":true,"canLock":true,"tmeout":1}"#),
+        0.0,
+    )
+    .err()
+    .unwrap();
+    assert_coded_error(&bad, "BAD_CONFIG");
 }

@@ -88,6 +88,9 @@ pub struct Error {
     pub message: String,
     /// WeChat's `errcode` and `errmsg`, for `WechatApi` errors.
     pub wechat: Option<(i64, String)>,
+    /// The host's own error behind this one (an id the host handed in), so
+    /// the error a caller finally sees can carry it as its `cause`.
+    pub cause: Option<u32>,
 }
 
 impl Error {
@@ -96,6 +99,7 @@ impl Error {
             code,
             message: message.into(),
             wechat: None,
+            cause: None,
         }
     }
 
@@ -104,6 +108,7 @@ impl Error {
             code: ErrorCode::WechatApi,
             message: format!("WeChat answered errcode {errcode}: {errmsg}"),
             wechat: Some((errcode, errmsg.to_owned())),
+            cause: None,
         }
     }
 

@@ -441,7 +441,10 @@ mod tests {
         // Quadratic work here took minutes; a debug build does this in well under a second.
         assert!(t0.elapsed().as_secs() < 5, "{:?}", t0.elapsed());
         let dup = text.replace("\"k7\":7", "\"k8\":7");
-        assert_eq!(RawObject::parse(&dup), Err(ParseError::Duplicate("k8".into())));
+        assert_eq!(
+            RawObject::parse(&dup),
+            Err(ParseError::Duplicate("k8".into()))
+        );
     }
 
     #[test]

@@ -4,12 +4,12 @@
 //! this core asks for and report back what happened.
 
 pub mod config;
-pub mod credentials;
 pub mod error;
 pub mod json;
 pub mod json_object;
 pub mod options;
 pub mod random;
+pub mod server;
 pub mod session;
 pub mod signature;
 pub mod single_flight;

@@ -2,10 +2,10 @@
 //! here decides anything; it converts types and turns core errors into JS
 //! `Error`s with a stable `.code`.
 
-#[cfg(feature = "server")]
-pub mod credentials;
 pub mod errors;
 pub mod random;
+#[cfg(feature = "server")]
+pub mod server;
 pub mod session;
 pub mod signature;
 pub mod store;

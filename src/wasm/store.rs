@@ -1,6 +1,8 @@
 use super::errors::to_js;
 use super::ms;
 use crate::core::store::{writes_to_json, Kind, Lookup, StoreConfig, StoreCore};
+
+type Core = StoreCore<String>;
 use wasm_bindgen::prelude::*;
 
 const ABSENT: u32 = 0;
@@ -11,8 +13,9 @@ const LOAD: u32 = 2; // lastValue() is the backend key to read
 /// between it and a backend.
 #[wasm_bindgen(js_name = StoreCore)]
 pub struct StoreCoreJs {
-    inner: StoreCore,
+    inner: Core,
     last: String,
+    epoch: u32,
 }
 
 fn kind(k: &str) -> Result<Kind, JsValue> {
@@ -21,15 +24,16 @@ fn kind(k: &str) -> Result<Kind, JsValue> {
 
 impl StoreCoreJs {
     /// Keeps a lookup's string for `lastValue` and answers its number.
-    fn remember(&mut self, found: Lookup) -> u32 {
+    fn remember(&mut self, found: Lookup<String>) -> u32 {
         match found {
             Lookup::Absent => ABSENT,
             Lookup::Hit(info) => {
                 self.last = info;
                 HIT
             }
-            Lookup::Load(key) => {
+            Lookup::Load { key, epoch } => {
                 self.last = key;
+                self.epoch = epoch;
                 LOAD
             }
         }
@@ -44,6 +48,7 @@ impl StoreCoreJs {
         Ok(StoreCoreJs {
             inner: StoreCore::new(config, has_backend, ms(now)),
             last: String::new(),
+            epoch: 0,
         })
     }
 
@@ -56,18 +61,15 @@ impl StoreCoreJs {
         Ok(self.remember(found))
     }
 
-    /// Like `lookup`, but reads a clean entry from the backend again.
-    pub fn reload(&mut self, kind_name: &str, id: &str, now: f64) -> Result<u32, JsValue> {
-        let found = self
-            .inner
-            .reload(kind(kind_name)?, id, ms(now))
-            .map_err(to_js)?;
-        Ok(self.remember(found))
-    }
-
     #[wasm_bindgen(js_name = lastValue)]
     pub fn last_value(&self) -> String {
         self.last.clone()
+    }
+
+    /// The epoch of the last LOAD, handed back with its result.
+    #[wasm_bindgen(js_name = lastEpoch)]
+    pub fn last_epoch(&self) -> u32 {
+        self.epoch
     }
 
     /// What the backend held for a LOAD; returns the info JSON to serve.
@@ -76,10 +78,35 @@ impl StoreCoreJs {
         kind_name: &str,
         id: &str,
         raw: Option<String>,
+        epoch: u32,
         now: f64,
     ) -> Result<Option<String>, JsValue> {
+        let found = self
+            .inner
+            .loaded(kind(kind_name)?, id, raw.as_deref(), epoch, ms(now))
+            .map_err(to_js)?;
+        Ok(found.map(|r| r.payload))
+    }
+
+    /// An update whose save answered LOAD: `raw` is what the backend held.
+    /// Merges onto it even if memory dropped it meanwhile; returns the info.
+    #[wasm_bindgen(js_name = saveLoaded)]
+    pub fn save_loaded(
+        &mut self,
+        kind_name: &str,
+        id: &str,
+        raw: Option<String>,
+        epoch: u32,
+        info: &str,
+        now: f64,
+    ) -> Result<String, JsValue> {
+        let k = kind(kind_name)?;
+        let base = self
+            .inner
+            .loaded(k, id, raw.as_deref(), epoch, ms(now))
+            .map_err(to_js)?;
         self.inner
-            .loaded(kind(kind_name)?, id, raw.as_deref(), ms(now))
+            .save_onto(k, id, base.as_ref(), info, true, ms(now))
             .map_err(to_js)
     }
 
@@ -108,8 +135,8 @@ impl StoreCoreJs {
     }
 
     #[wasm_bindgen(js_name = writeDone)]
-    pub fn write_done(&mut self, key: &str, ok: bool) {
-        self.inner.write_done(key, ok)
+    pub fn write_done(&mut self, key: &str, ok: bool, now: f64) {
+        self.inner.write_done(key, ok, ms(now))
     }
 
     /// Epoch ms of the next periodic flush, or undefined.

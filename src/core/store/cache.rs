@@ -1,5 +1,6 @@
 //! The store's memory: what is cached, what is dirty, what to write next.
 
+use super::payload::Payload;
 use super::record::{check_id, Kind, Record};
 use crate::core::error::{Error, ErrorCode};
 use std::collections::BTreeMap;
@@ -26,10 +27,14 @@ impl Default for StoreConfig {
 
 /// What a read found.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Lookup {
-    Hit(String),
-    /// Not in memory: read this backend key and report it with `loaded`.
-    Load(String),
+pub enum Lookup<P> {
+    Hit(P),
+    /// Not in memory: read `key` from the backend and report it with
+    /// `loaded`, handing back `epoch` so a write made meanwhile wins.
+    Load {
+        key: String,
+        epoch: u32,
+    },
     Absent,
 }
 
@@ -52,35 +57,49 @@ enum State {
 }
 
 #[derive(Debug)]
-struct Entry {
+struct Entry<P> {
     /// `None`: known absent (read from the backend) or to be deleted there.
-    record: Option<Record>,
+    record: Option<Record<P>>,
     state: State,
-    used: u64,
+    /// LRU tick (signatures only).
+    used: u32,
+    /// The store's epoch when this was last changed here.
+    written: u32,
+    /// When this was last known to match the backend (read or written).
+    checked_at: u64,
+    /// A derived object served instead of the record (a signature's public
+    /// view for wx.config), dropped whenever the record changes.
+    view: Option<P>,
 }
 
-impl Entry {
-    fn ticket(&self) -> Option<&str> {
-        self.record.as_ref().and_then(|r| r.ticket.as_deref())
-    }
+/// How a credential re-read went.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Reread {
+    /// The backend's record is now the one in memory (or it had none).
+    Adopted,
+    /// Memory was kept: it holds a newer write, or the read failed.
+    Kept,
+    /// The backend holds something unreadable; a lock holder overwrites it.
+    Corrupt,
 }
 
 #[derive(Debug)]
-pub struct StoreCore {
+pub struct StoreCore<P> {
     config: StoreConfig,
     has_backend: bool,
-    entries: BTreeMap<String, Entry>,
+    entries: BTreeMap<String, Entry<P>>,
     signatures: usize,
     /// False after an eviction scan found nothing clean: the next scan waits
     /// until something becomes clean, so saves past the bound stay O(1).
     may_evict: bool,
-    tick: u64,
+    tick: u32,
+    epoch: u32,
     last_flush: u64,
     destroyed: bool,
 }
 
-impl StoreCore {
-    pub fn new(config: StoreConfig, has_backend: bool, now: u64) -> StoreCore {
+impl<P: Payload> StoreCore<P> {
+    pub fn new(config: StoreConfig, has_backend: bool, now: u64) -> StoreCore<P> {
         StoreCore {
             config,
             has_backend,
@@ -88,18 +107,26 @@ impl StoreCore {
             signatures: 0,
             may_evict: true,
             tick: 0,
+            epoch: 0,
             last_flush: now,
             destroyed: false,
         }
     }
 
-    pub fn lookup(&mut self, kind: Kind, id: &str, now: u64) -> Result<Lookup, Error> {
+    pub fn has_backend(&self) -> bool {
+        self.has_backend
+    }
+
+    pub fn lookup(&mut self, kind: Kind, id: &str, now: u64) -> Result<Lookup<P>, Error> {
         self.alive()?;
         check_id(kind, id)?;
         let key = kind.key(id);
         let Some(entry) = self.entries.get(&key) else {
             return Ok(if self.has_backend {
-                Lookup::Load(key)
+                Lookup::Load {
+                    key,
+                    epoch: self.epoch,
+                }
             } else {
                 Lookup::Absent
             });
@@ -111,76 +138,145 @@ impl StoreCore {
             self.forget(&key);
             return Ok(Lookup::Absent);
         }
-        let info = record.info.clone();
+        let payload = record.payload.clone();
         self.touch(kind, &key);
-        Ok(Lookup::Hit(info))
+        Ok(Lookup::Hit(payload))
     }
 
-    /// Like `lookup`, but a clean cached entry is dropped and read again from
-    /// the backend: other processes may have replaced it (credentials
-    /// re-checked under a lock). Unwritten changes here are newer and stay.
-    pub fn reload(&mut self, kind: Kind, id: &str, now: u64) -> Result<Lookup, Error> {
-        self.alive()?;
-        check_id(kind, id)?;
-        let key = kind.key(id);
-        let clean = self.entries.get(&key).map(|e| e.state == State::Clean);
-        if self.has_backend && clean != Some(false) {
-            // Memory only: forgetting would also delete it from the backend.
-            self.remove(&key);
-            return Ok(Lookup::Load(key));
+    /// The record itself, if cached and live (the credential logic reads its
+    /// fields); None when absent, expired or not read yet.
+    pub fn record(&self, kind: Kind, id: &str, now: u64) -> Option<&Record<P>> {
+        let entry = self.entries.get(&kind.key(id))?;
+        let record = entry.record.as_ref()?;
+        (!record.is_expired(now) && !self.ticket_is_stale(kind, entry)).then_some(record)
+    }
+
+    /// Whether `kind`/`id` is in memory at all (read, written or known absent).
+    pub fn is_known(&self, kind: Kind, id: &str) -> bool {
+        self.entries.contains_key(&kind.key(id))
+    }
+
+    /// Whether another process may have changed this since it was last read
+    /// or written here, `interval_ms` ago or more.
+    pub fn due_for_recheck(&self, kind: Kind, id: &str, now: u64, interval_ms: u64) -> bool {
+        if !self.has_backend {
+            return false;
         }
-        self.lookup(kind, id, now)
+        match self.entries.get(&kind.key(id)) {
+            None => true,
+            Some(e) => now >= e.checked_at.saturating_add(interval_ms),
+        }
     }
 
-    /// Reports what the backend held for a `Load`. Returns the info to serve.
+    /// A load or re-read of `key` begins: the epoch to hand back.
+    pub fn epoch(&self) -> u32 {
+        self.epoch
+    }
+
+    /// Reports what the backend held for a `Load`. Returns the record to
+    /// serve. A record changed here since `epoch` is newer and stays.
     pub fn loaded(
         &mut self,
         kind: Kind,
         id: &str,
         raw: Option<&str>,
+        epoch: u32,
         now: u64,
-    ) -> Result<Option<String>, Error> {
+    ) -> Result<Option<Record<P>>, Error> {
         self.alive()?;
         check_id(kind, id)?;
         let key = kind.key(id);
-        if self.entries.contains_key(&key) {
-            // Written here while the read was in flight: memory is newer.
-            return match self.lookup(kind, id, now)? {
-                Lookup::Hit(info) => Ok(Some(info)),
-                _ => Ok(None),
-            };
+        if self
+            .entries
+            .get(&key)
+            .is_some_and(|e| e.written > epoch || e.record.is_some())
+        {
+            return Ok(self.record(kind, id, now).cloned());
         }
         let record = match raw {
-            Some(raw) => Some(Record::decode(raw)?).filter(|r| !r.is_expired(now)),
+            Some(raw) => Some(Record::decode(kind, raw)?).filter(|r| !r.is_expired(now)),
             None => None,
         };
-        let info = record.as_ref().map(|r| r.info.clone());
-        self.insert(
-            kind,
-            key.clone(),
-            Entry {
-                record,
-                state: State::Clean,
-                used: 0,
-            },
-        );
+        self.insert(kind, key.clone(), record.clone(), State::Clean, now);
         self.touch(kind, &key);
         self.may_evict = true;
-        self.evict();
-        if info.is_some()
-            && self.entries.contains_key(&key)
-            && self.ticket_is_stale(kind, &self.entries[&key])
+        self.evict(Some(&key));
+        if record.is_some()
+            && self
+                .entries
+                .get(&key)
+                .is_some_and(|e| self.ticket_is_stale(kind, e))
         {
             self.forget(&key);
             return Ok(None);
         }
-        Ok(info)
+        Ok(record)
+    }
+
+    /// A credential record read again past the cache (`raw`: what the
+    /// backend answered). The copy in memory is dropped only once the read
+    /// succeeded, and never for an older one: a write made here after
+    /// `epoch`, or a dirty record newer than the backend's, stays.
+    pub fn reread(
+        &mut self,
+        kind: Kind,
+        id: &str,
+        raw: Result<Option<&str>, Error>,
+        epoch: u32,
+        now: u64,
+    ) -> Reread {
+        let key = kind.key(id);
+        if let Some(entry) = self.entries.get_mut(&key) {
+            if entry.written > epoch {
+                return Reread::Kept;
+            }
+            // Checked now, whatever the answer: a backend that is down is
+            // asked again after the interval, not on every call.
+            entry.checked_at = now;
+        }
+        let decoded = match raw {
+            Err(_) => return Reread::Kept,
+            Ok(None) => None,
+            Ok(Some(text)) => match Record::decode(kind, text) {
+                Ok(r) => Some(r),
+                Err(_) => return self.keep_or_empty(kind, key, now, Reread::Corrupt),
+            },
+        };
+        let live = decoded.filter(|r| !r.is_expired(now));
+        let Some(fresh) = live else {
+            // Nothing usable there (a restarted Redis): a live copy here is
+            // still WeChat-valid, so keep serving it.
+            return self.keep_or_empty(kind, key, now, Reread::Adopted);
+        };
+        if let Some(entry) = self.entries.get(&key) {
+            let ours = entry
+                .record
+                .as_ref()
+                .and_then(|r| r.meta.creds.as_ref())
+                .map_or(0, |c| c.modified_at);
+            let theirs = fresh.meta.creds.as_ref().map_or(0, |c| c.modified_at);
+            if entry.state != State::Clean && ours > theirs {
+                return Reread::Kept;
+            }
+        }
+        self.insert(kind, key, Some(fresh), State::Clean, now);
+        Reread::Adopted
+    }
+
+    fn keep_or_empty(&mut self, kind: Kind, key: String, now: u64, outcome: Reread) -> Reread {
+        let live = self
+            .entries
+            .get(&key)
+            .is_some_and(|e| e.record.as_ref().is_some_and(|r| !r.is_expired(now)));
+        if !live {
+            self.insert(kind, key, None, State::Clean, now);
+        }
+        outcome
     }
 
     /// `save*` (`merge: false`) and `update*` (`merge: true`). Answers
-    /// `Hit` with the info as now stored (what the caller resolves with), or,
-    /// for an update of something not yet read, `Load` first, so it merges
-    /// into what the backend has rather than replacing it.
+    /// `Hit` with the payload as now stored, or, for an update of something
+    /// not read yet, `Load` first so it merges into what the backend has.
     pub fn save(
         &mut self,
         kind: Kind,
@@ -188,38 +284,70 @@ impl StoreCore {
         info: &str,
         merge: bool,
         now: u64,
-    ) -> Result<Lookup, Error> {
+    ) -> Result<Lookup<P>, Error> {
         self.alive()?;
         check_id(kind, id)?;
         let key = kind.key(id);
-        let current = match self.entries.get(&key) {
-            None if merge && self.has_backend => return Ok(Lookup::Load(key)),
-            None => None,
-            Some(e) => e.record.clone().filter(|r| !r.is_expired(now)),
+        if merge && self.has_backend && !self.entries.contains_key(&key) {
+            return Ok(Lookup::Load {
+                key,
+                epoch: self.epoch,
+            });
+        }
+        let current = self
+            .entries
+            .get(&key)
+            .and_then(|e| e.record.clone())
+            .filter(|r| !r.is_expired(now));
+        self.save_onto(kind, id, current.as_ref(), info, merge, now)
+            .map(Lookup::Hit)
+    }
+
+    /// An update onto `base`, the record a load just returned (it may have
+    /// left memory since: a full cache must not lose the update).
+    pub fn save_onto(
+        &mut self,
+        kind: Kind,
+        id: &str,
+        base: Option<&Record<P>>,
+        info: &str,
+        merge: bool,
+        now: u64,
+    ) -> Result<P, Error> {
+        self.alive()?;
+        check_id(kind, id)?;
+        let record = match (merge, base) {
+            (true, Some(base)) => base.merged(kind, info, now)?,
+            _ => Record::from_info(kind, info, now)?,
         };
-        let record = match (merge, current) {
-            (true, Some(current)) => current.merged(info, now)?,
-            _ => Record::from_info(info, now)?,
-        };
+        Ok(self.put(kind, id, record, now))
+    }
+
+    /// Stores a record the core built (a fresh credential, a signature).
+    pub fn put(&mut self, kind: Kind, id: &str, record: Record<P>, now: u64) -> P {
+        let key = kind.key(id);
         let state = match self.entries.get(&key).map(|e| e.state) {
             // Memory only: nothing to write, so nothing is ever dirty.
             _ if !self.has_backend => State::Clean,
             Some(State::Writing { .. }) => State::Writing { again: true },
             _ => State::Dirty,
         };
-        let stored = record.info.clone();
-        self.insert(
-            kind,
-            key.clone(),
-            Entry {
-                record: Some(record),
-                state,
-                used: 0,
-            },
-        );
+        let payload = record.payload.clone();
+        self.epoch = self.epoch.wrapping_add(1);
+        self.insert(kind, key.clone(), Some(record), state, now);
         self.touch(kind, &key);
-        self.evict();
-        Ok(Lookup::Hit(stored))
+        self.evict(Some(&key));
+        payload
+    }
+
+    pub fn view(&self, kind: Kind, id: &str) -> Option<&P> {
+        self.entries.get(&kind.key(id))?.view.as_ref()
+    }
+
+    pub fn set_view(&mut self, kind: Kind, id: &str, view: P) {
+        if let Some(e) = self.entries.get_mut(&kind.key(id)) {
+            e.view = Some(view);
+        }
     }
 
     /// Everything dirty, as backend writes; marks them in flight. Expired
@@ -257,9 +385,29 @@ impl StoreCore {
         writes
     }
 
+    /// The write of one key, now, outside a flush (a credential written
+    /// under its lock). None when nothing is dirty there.
+    pub fn write_now(&mut self, kind: Kind, id: &str, now: u64) -> Option<Write> {
+        let key = kind.key(id);
+        let entry = self.entries.get_mut(&key)?;
+        if entry.state != State::Dirty {
+            return None;
+        }
+        let record = entry.record.as_ref()?;
+        let write = Write {
+            key: key.clone(),
+            value: Some(record.encode()),
+            ttl_ms: record
+                .expires_at
+                .map_or(0, |e| e.saturating_sub(now).max(1)),
+        };
+        entry.state = State::Writing { again: false };
+        Some(write)
+    }
+
     /// The backend finished one write of a flush. A failed write stays dirty
     /// and goes out again with the next flush: nothing acknowledged is lost.
-    pub fn write_done(&mut self, key: &str, ok: bool) {
+    pub fn write_done(&mut self, key: &str, ok: bool, now: u64) {
         let Some(entry) = self.entries.get_mut(key) else {
             return;
         };
@@ -268,16 +416,19 @@ impl StoreCore {
             State::Writing { .. } => State::Dirty,
             other => other,
         };
+        if ok {
+            entry.checked_at = now;
+        }
         if entry.state == State::Clean && entry.record.is_none() {
             self.remove(key);
         }
         self.may_evict = true;
-        self.evict();
+        self.evict(None);
     }
 
     /// When the periodic flush is due next, if there is one.
     pub fn next_flush_at(&self) -> Option<u64> {
-        (!self.config.no_interval && !self.destroyed)
+        (!self.config.no_interval && !self.destroyed && self.has_backend)
             .then(|| self.last_flush.saturating_add(self.config.interval_ms))
     }
 
@@ -292,11 +443,19 @@ impl StoreCore {
         self.signatures
     }
 
+    /// `clearStore()`: memory forgets everything (the backend is cleared
+    /// by its own `clear`).
+    pub fn clear(&mut self) {
+        self.entries.clear();
+        self.signatures = 0;
+        self.epoch = self.epoch.wrapping_add(1);
+    }
+
     pub fn destroy(&mut self) {
         self.destroyed = true;
     }
 
-    fn alive(&self) -> Result<(), Error> {
+    pub fn alive(&self) -> Result<(), Error> {
         if self.destroyed {
             Err(Error::new(
                 ErrorCode::StoreDestroyed,
@@ -309,12 +468,17 @@ impl StoreCore {
 
     /// A signature is only good while the ticket it was made with is the
     /// current one (when both are known here).
-    fn ticket_is_stale(&self, kind: Kind, entry: &Entry) -> bool {
+    fn ticket_is_stale(&self, kind: Kind, entry: &Entry<P>) -> bool {
         if kind != Kind::Signature {
             return false;
         }
-        let current = self.entries.get("global").and_then(Entry::ticket);
-        matches!((entry.ticket(), current), (Some(made_with), Some(now)) if made_with != now)
+        let made_with = entry.record.as_ref().and_then(|r| r.meta.ticket);
+        let current = self
+            .entries
+            .get("global")
+            .and_then(|g| g.record.as_ref())
+            .and_then(|r| r.meta.ticket);
+        matches!((made_with, current), (Some(a), Some(b)) if a != b)
     }
 
     /// Drops a record here and deletes it from the backend on the next flush.
@@ -325,6 +489,7 @@ impl StoreCore {
         }
         if let Some(entry) = self.entries.get_mut(key) {
             entry.record = None;
+            entry.view = None;
             entry.state = match entry.state {
                 State::Writing { .. } => State::Writing { again: true },
                 _ => State::Dirty,
@@ -332,7 +497,22 @@ impl StoreCore {
         }
     }
 
-    fn insert(&mut self, kind: Kind, key: String, entry: Entry) {
+    fn insert(
+        &mut self,
+        kind: Kind,
+        key: String,
+        record: Option<Record<P>>,
+        state: State,
+        now: u64,
+    ) {
+        let entry = Entry {
+            record,
+            state,
+            used: 0,
+            written: self.epoch,
+            checked_at: now,
+            view: None,
+        };
         if self.entries.insert(key, entry).is_none() && kind == Kind::Signature {
             self.signatures += 1;
         }
@@ -348,26 +528,28 @@ impl StoreCore {
         if kind != Kind::Signature {
             return;
         }
-        self.tick += 1;
+        self.tick = self.tick.wrapping_add(1);
         if let Some(entry) = self.entries.get_mut(key) {
             entry.used = self.tick;
         }
     }
 
     /// Over the bound, the least recently used clean signatures leave memory
-    /// (they stay in the backend); dirty ones wait until they are written.
-    /// One scan trims to 90% of the bound, so scans are rare (amortised
-    /// O(1) per save) and no second index is needed.
-    fn evict(&mut self) {
+    /// (they stay in the backend); dirty ones wait until they are written,
+    /// and `keep` (just read or written) stays. One scan trims to 90% of the
+    /// bound, so scans are rare (amortised O(1) per save).
+    fn evict(&mut self, keep: Option<&str>) {
         let max = self.config.max_signatures;
         if self.signatures <= max || !self.may_evict {
             return;
         }
         let target = max - max / 10;
-        let mut clean: Vec<(u64, &String)> = self
+        let mut clean: Vec<(u32, &String)> = self
             .entries
             .iter()
-            .filter(|(k, e)| k.starts_with("sig:") && e.state == State::Clean)
+            .filter(|(k, e)| {
+                k.starts_with("sig:") && e.state == State::Clean && Some(k.as_str()) != keep
+            })
             .map(|(k, e)| (e.used, k))
             .collect();
         let excess = (self.signatures - target).min(clean.len());

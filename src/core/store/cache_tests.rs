@@ -2,7 +2,10 @@
 
 use super::*;
 
-fn core(max_signatures: usize) -> StoreCore {
+type Core = StoreCore<String>;
+type R = Record<String>;
+
+fn core(max_signatures: usize) -> Core {
     StoreCore::new(
         StoreConfig {
             max_signatures,
@@ -13,51 +16,72 @@ fn core(max_signatures: usize) -> StoreCore {
     )
 }
 
+fn enc(kind: Kind, info: &str) -> String {
+    R::from_info(kind, info, 0).unwrap().encode()
+}
+
 /// Saves `https://a.test/{i}` for each i, at time 0.
-fn save_signatures(s: &mut StoreCore, range: std::ops::Range<u32>) {
+fn save_signatures(s: &mut Core, range: std::ops::Range<u32>) {
     for i in range {
-        let url = format!("https://a.test/{i}");
-        s.save(Kind::Signature, &url, r#"{"signature":"s"}"#, false, 0)
-            .unwrap();
+        s.save(
+            Kind::Signature,
+            &format!("https://a.test/{i}"),
+            r#"{"signature":"s"}"#,
+            false,
+            0,
+        )
+        .unwrap();
     }
 }
 
-fn hit(l: Lookup) -> String {
+fn hit(l: Lookup<String>) -> String {
     match l {
         Lookup::Hit(info) => info,
         other => panic!("expected a hit, got {other:?}"),
     }
 }
 
+fn load_key(l: Lookup<String>) -> (String, u32) {
+    match l {
+        Lookup::Load { key, epoch } => (key, epoch),
+        other => panic!("expected a load, got {other:?}"),
+    }
+}
+
+fn flush_all(s: &mut Core, now: u64) {
+    for w in s.flush_batch(now) {
+        s.write_done(&w.key, true, now);
+    }
+}
+
 #[test]
 fn a_miss_asks_the_backend_once_then_serves_memory() {
     let mut s = core(10);
-    assert_eq!(
-        s.lookup(Kind::Global, "", 0).unwrap(),
-        Lookup::Load("global".into())
-    );
-    let stored = Record::from_info(r#"{"accessToken":"a"}"#, 0)
-        .unwrap()
-        .encode();
-    assert_eq!(
-        s.loaded(Kind::Global, "", Some(&stored), 0)
-            .unwrap()
-            .as_deref(),
-        Some(r#"{"accessToken":"a"}"#)
-    );
+    let (key, epoch) = load_key(s.lookup(Kind::Global, "", 0).unwrap());
+    assert_eq!(key, "global");
+    let got = s
+        .loaded(
+            Kind::Global,
+            "",
+            Some(&enc(Kind::Global, r#"{"accessToken":"a"}"#)),
+            epoch,
+            0,
+        )
+        .unwrap();
+    assert_eq!(got.unwrap().payload, r#"{"accessToken":"a"}"#);
     assert_eq!(
         hit(s.lookup(Kind::Global, "", 1).unwrap()),
         r#"{"accessToken":"a"}"#
     );
     // A key the backend does not have is remembered as absent, not re-read.
-    assert_eq!(s.loaded(Kind::OAuth, "u1", None, 0).unwrap(), None);
+    assert_eq!(s.loaded(Kind::OAuth, "u1", None, 0, 0).unwrap(), None);
     assert_eq!(s.lookup(Kind::OAuth, "u1", 0).unwrap(), Lookup::Absent);
     assert_eq!(s.dirty_count(), 0);
 }
 
 #[test]
 fn a_memory_only_store_never_asks_for_loads() {
-    let mut s = StoreCore::new(StoreConfig::default(), false, 0);
+    let mut s: Core = StoreCore::new(StoreConfig::default(), false, 0);
     assert_eq!(
         s.lookup(Kind::Signature, "https://a.test/", 0).unwrap(),
         Lookup::Absent
@@ -67,6 +91,7 @@ fn a_memory_only_store_never_asks_for_loads() {
         Lookup::Hit(r#"{"x":1}"#.into())
     );
     assert_eq!(hit(s.lookup(Kind::Global, "", 0).unwrap()), r#"{"x":1}"#);
+    assert!(!s.due_for_recheck(Kind::Global, "", u64::MAX, 1));
 }
 
 #[test]
@@ -90,13 +115,13 @@ fn writes_are_dirty_until_flushed_and_flush_writes_only_dirty_entries() {
         .unwrap();
     assert_eq!(sig.ttl_ms, 7_199_000);
     assert_eq!(
-        Record::decode(sig.value.as_deref().unwrap())
+        R::decode(Kind::Signature, sig.value.as_deref().unwrap())
             .unwrap()
             .expires_at,
         Some(7_201_000)
     );
     for w in &batch {
-        s.write_done(&w.key, true);
+        s.write_done(&w.key, true, 2_000);
     }
     assert_eq!(s.dirty_count(), 0);
     assert!(s.flush_batch(3_000).is_empty());
@@ -108,7 +133,7 @@ fn a_failed_write_is_retried_by_the_next_flush() {
     s.save(Kind::Global, "", r#"{"accessToken":"a"}"#, false, 0)
         .unwrap();
     let batch = s.flush_batch(0);
-    s.write_done(&batch[0].key, false);
+    s.write_done(&batch[0].key, false, 0);
     assert_eq!(s.dirty_count(), 1);
     assert_eq!(s.flush_batch(1).len(), 1);
 }
@@ -121,7 +146,7 @@ fn a_change_during_a_write_is_written_again() {
     let batch = s.flush_batch(0);
     s.save(Kind::Global, "", r#"{"accessToken":"b"}"#, true, 1)
         .unwrap();
-    s.write_done(&batch[0].key, true);
+    s.write_done(&batch[0].key, true, 1);
     let again = s.flush_batch(2);
     assert_eq!(again.len(), 1);
     assert!(again[0].value.as_deref().unwrap().contains("\"b\""));
@@ -130,19 +155,26 @@ fn a_change_during_a_write_is_written_again() {
 #[test]
 fn an_update_of_an_unread_key_loads_it_first_and_merges() {
     let mut s = core(10);
-    assert_eq!(
+    let (_, epoch) = load_key(
         s.save(Kind::Global, "", r#"{"jsapiTicket":"t2"}"#, true, 0)
             .unwrap(),
-        Lookup::Load("global".into())
     );
-    let stored = Record::from_info(r#"{"accessToken":"a","jsapiTicket":"t1"}"#, 0)
-        .unwrap()
-        .encode();
-    s.loaded(Kind::Global, "", Some(&stored), 0).unwrap();
+    s.loaded(
+        Kind::Global,
+        "",
+        Some(&enc(
+            Kind::Global,
+            r#"{"accessToken":"a","jsapiTicket":"t1"}"#,
+        )),
+        epoch,
+        0,
+    )
+    .unwrap();
     assert_eq!(
-        s.save(Kind::Global, "", r#"{"jsapiTicket":"t2"}"#, true, 0)
-            .unwrap(),
-        Lookup::Hit(r#"{"accessToken":"a","jsapiTicket":"t2"}"#.into())
+        hit(s
+            .save(Kind::Global, "", r#"{"jsapiTicket":"t2"}"#, true, 0)
+            .unwrap()),
+        r#"{"accessToken":"a","jsapiTicket":"t2"}"#
     );
     assert_eq!(
         hit(s.lookup(Kind::Global, "", 0).unwrap()),
@@ -151,41 +183,171 @@ fn an_update_of_an_unread_key_loads_it_first_and_merges() {
 }
 
 #[test]
+fn an_update_lands_even_when_a_full_cache_evicted_what_it_loaded() {
+    // Every other signature is unwritten, so the one just loaded is the only
+    // clean entry: the update merges onto what was loaded, never retries.
+    let mut s = core(3);
+    save_signatures(&mut s, 0..5);
+    let (_, epoch) = load_key(
+        s.save(Kind::Signature, "https://b.test/", r#"{"b":2}"#, true, 0)
+            .unwrap(),
+    );
+    let base = s
+        .loaded(
+            Kind::Signature,
+            "https://b.test/",
+            Some(&enc(Kind::Signature, r#"{"a":1}"#)),
+            epoch,
+            0,
+        )
+        .unwrap();
+    save_signatures(&mut s, 5..8);
+    let merged = s
+        .save_onto(
+            Kind::Signature,
+            "https://b.test/",
+            base.as_ref(),
+            r#"{"b":2}"#,
+            true,
+            0,
+        )
+        .unwrap();
+    assert_eq!(merged, r#"{"a":1,"b":2}"#);
+    assert!(s
+        .flush_batch(1)
+        .iter()
+        .any(|w| w.key == "sig:https://b.test/"));
+}
+
+#[test]
+fn a_stale_backend_row_never_overwrites_a_write_made_while_it_was_read() {
+    let mut s = core(10);
+    let (_, epoch) = load_key(s.lookup(Kind::OAuth, "u", 0).unwrap());
+    s.save(Kind::OAuth, "u", r#"{"access_token":"new"}"#, false, 1)
+        .unwrap();
+    let got = s
+        .loaded(
+            Kind::OAuth,
+            "u",
+            Some(&enc(Kind::OAuth, r#"{"access_token":"old"}"#)),
+            epoch,
+            2,
+        )
+        .unwrap();
+    assert_eq!(got.unwrap().payload, r#"{"access_token":"new"}"#);
+    assert!(hit(s.lookup(Kind::OAuth, "u", 3).unwrap()).contains("new"));
+    // The same for a credential re-read.
+    let epoch = s.epoch();
+    s.save(Kind::Global, "", r#"{"accessToken":"mine"}"#, false, 4)
+        .unwrap();
+    let outcome = s.reread(
+        Kind::Global,
+        "",
+        Ok(Some(&enc(Kind::Global, r#"{"accessToken":"theirs"}"#))),
+        epoch,
+        5,
+    );
+    assert_eq!(outcome, Reread::Kept);
+    assert!(hit(s.lookup(Kind::Global, "", 6).unwrap()).contains("mine"));
+}
+
+#[test]
+fn a_reread_keeps_memory_until_the_backend_answers() {
+    let mut s = core(10);
+    let (_, epoch) = load_key(s.lookup(Kind::Global, "", 0).unwrap());
+    s.loaded(
+        Kind::Global,
+        "",
+        Some(&enc(Kind::Global, r#"{"accessToken":"A","expiresAt":100}"#)),
+        epoch,
+        0,
+    )
+    .unwrap();
+    assert!(s.due_for_recheck(Kind::Global, "", 60, 50));
+    // The backend is down: memory stays, and is not asked again at once.
+    let e = Error::new(ErrorCode::StoreUnavailable, "down");
+    assert_eq!(
+        s.reread(Kind::Global, "", Err(e), s.epoch(), 60),
+        Reread::Kept
+    );
+    assert!(s.record(Kind::Global, "", 61).is_some());
+    assert!(!s.due_for_recheck(Kind::Global, "", 61, 50));
+    // Restarted empty: the live copy here keeps serving.
+    assert_eq!(
+        s.reread(Kind::Global, "", Ok(None), s.epoch(), 62),
+        Reread::Adopted
+    );
+    assert!(s.record(Kind::Global, "", 62).is_some());
+    // Garbage there: reported, memory kept.
+    assert_eq!(
+        s.reread(Kind::Global, "", Ok(Some("garbage")), s.epoch(), 63),
+        Reread::Corrupt
+    );
+    assert!(s.record(Kind::Global, "", 63).is_some());
+    // Another process wrote a newer record: adopted.
+    let newer = enc(
+        Kind::Global,
+        r#"{"accessToken":"B","expiresAt":200,"modifyDate":70}"#,
+    );
+    assert_eq!(
+        s.reread(Kind::Global, "", Ok(Some(&newer)), s.epoch(), 70),
+        Reread::Adopted
+    );
+    assert!(s
+        .record(Kind::Global, "", 71)
+        .unwrap()
+        .payload
+        .contains("\"B\""));
+    assert_eq!(
+        s.dirty_count(),
+        0,
+        "a re-read never deletes from the backend"
+    );
+}
+
+#[test]
 fn expired_entries_are_not_served_and_are_purged_on_flush() {
     let mut s = core(10);
     s.save(
-        Kind::OAuth,
+        Kind::Signature,
         "k",
-        r#"{"access_token":"o","expires_in":10}"#,
+        r#"{"signature":"o","expires_in":10}"#,
         false,
         0,
     )
     .unwrap();
     assert!(matches!(
-        s.lookup(Kind::OAuth, "k", 9_999).unwrap(),
+        s.lookup(Kind::Signature, "k", 9_999).unwrap(),
         Lookup::Hit(_)
     ));
-    let batch = s.flush_batch(9_999);
-    s.write_done(&batch[0].key, true);
-    assert_eq!(s.lookup(Kind::OAuth, "k", 10_000).unwrap(), Lookup::Absent);
+    flush_all(&mut s, 9_999);
+    assert_eq!(
+        s.lookup(Kind::Signature, "k", 10_000).unwrap(),
+        Lookup::Absent
+    );
     let purge = s.flush_batch(10_001);
     assert_eq!(
         purge,
         vec![Write {
-            key: "oauth:k".into(),
+            key: "sig:k".into(),
             value: None,
             ttl_ms: 0
         }]
     );
-    s.write_done("oauth:k", true);
+    s.write_done("sig:k", true, 10_001);
     // Gone from memory entirely: the next read asks the backend again.
     assert_eq!(
-        s.lookup(Kind::OAuth, "k", 10_002).unwrap(),
-        Lookup::Load("oauth:k".into())
+        load_key(s.lookup(Kind::Signature, "k", 10_002).unwrap()).0,
+        "sig:k"
     );
     // An expired record coming from the backend is not served either.
-    let old = Record::from_info(r#"{"expiresAt":5}"#, 0).unwrap().encode();
-    assert_eq!(s.loaded(Kind::OAuth, "k", Some(&old), 10).unwrap(), None);
+    let old = R::from_info(Kind::Signature, r#"{"expiresAt":5}"#, 0)
+        .unwrap()
+        .encode();
+    assert_eq!(
+        s.loaded(Kind::Signature, "k", Some(&old), 0, 10).unwrap(),
+        None
+    );
 }
 
 #[test]
@@ -223,12 +385,16 @@ fn a_signature_is_served_only_while_its_ticket_is_current() {
         .iter()
         .any(|w| w.key == "sig:https://a.test/" && w.value.is_none()));
     // A stale signature arriving from the backend is refused as well.
-    let stale = Record::from_info(r#"{"jsapi_ticket":"t1","signature":"s"}"#, 0)
-        .unwrap()
-        .encode();
+    let stale = enc(Kind::Signature, r#"{"jsapi_ticket":"t1","signature":"s"}"#);
     assert_eq!(
-        s.loaded(Kind::Signature, "https://b.test/", Some(&stale), 3)
-            .unwrap(),
+        s.loaded(
+            Kind::Signature,
+            "https://b.test/",
+            Some(&stale),
+            s.epoch(),
+            3
+        )
+        .unwrap(),
         None
     );
 }
@@ -239,14 +405,12 @@ fn signatures_are_bounded_by_lru_but_dirty_ones_are_never_dropped() {
     save_signatures(&mut s, 0..5);
     // All five are unwritten: none may be dropped yet.
     assert_eq!(s.signature_count(), 5);
-    for w in s.flush_batch(1) {
-        s.write_done(&w.key, true);
-    }
+    flush_all(&mut s, 1);
     assert_eq!(s.signature_count(), 3);
     // The oldest went; the most recent stayed.
     assert_eq!(
-        s.lookup(Kind::Signature, "https://a.test/0", 2).unwrap(),
-        Lookup::Load("sig:https://a.test/0".into())
+        load_key(s.lookup(Kind::Signature, "https://a.test/0", 2).unwrap()).0,
+        "sig:https://a.test/0"
     );
     assert!(matches!(
         s.lookup(Kind::Signature, "https://a.test/4", 2).unwrap(),
@@ -262,16 +426,14 @@ fn signatures_are_bounded_by_lru_but_dirty_ones_are_never_dropped() {
         3,
     )
     .unwrap();
-    for w in s.flush_batch(4) {
-        s.write_done(&w.key, true);
-    }
+    flush_all(&mut s, 4);
     assert!(matches!(
         s.lookup(Kind::Signature, "https://a.test/2", 5).unwrap(),
         Lookup::Hit(_)
     ));
     assert_eq!(
-        s.lookup(Kind::Signature, "https://a.test/3", 5).unwrap(),
-        Lookup::Load("sig:https://a.test/3".into())
+        load_key(s.lookup(Kind::Signature, "https://a.test/3", 5).unwrap()).0,
+        "sig:https://a.test/3"
     );
 }
 
@@ -279,15 +441,15 @@ fn signatures_are_bounded_by_lru_but_dirty_ones_are_never_dropped() {
 fn misses_do_not_grow_memory_without_bound() {
     let mut s = core(3);
     for i in 0..100 {
-        s.loaded(Kind::Signature, &format!("https://a.test/{i}"), None, 0)
+        s.loaded(Kind::Signature, &format!("https://a.test/{i}"), None, 0, 0)
             .unwrap();
     }
-    assert!(s.signature_count() <= 3);
+    assert!(s.signature_count() <= 4, "{}", s.signature_count());
 }
 
 #[test]
 fn flushes_are_scheduled_every_interval_unless_disabled() {
-    let mut s = StoreCore::new(
+    let mut s: Core = StoreCore::new(
         StoreConfig {
             interval_ms: 1_000,
             ..StoreConfig::default()
@@ -298,7 +460,7 @@ fn flushes_are_scheduled_every_interval_unless_disabled() {
     assert_eq!(s.next_flush_at(), Some(1_500));
     s.flush_batch(1_700);
     assert_eq!(s.next_flush_at(), Some(2_700));
-    let quiet = StoreCore::new(
+    let quiet: Core = StoreCore::new(
         StoreConfig {
             no_interval: true,
             ..StoreConfig::default()
@@ -339,7 +501,13 @@ fn bad_input_is_refused_before_anything_changes() {
         ErrorCode::BadInput
     );
     assert_eq!(
-        s.loaded(Kind::Global, "", Some("garbage"), 0)
+        s.save(Kind::Global, "", r#"{"expires_in":-1}"#, false, 0)
+            .unwrap_err()
+            .code,
+        ErrorCode::BadInput
+    );
+    assert_eq!(
+        s.loaded(Kind::Global, "", Some("garbage"), 0, 0)
             .unwrap_err()
             .code,
         ErrorCode::StoreCorrupt
@@ -349,7 +517,7 @@ fn bad_input_is_refused_before_anything_changes() {
 
 #[test]
 fn a_memory_only_store_is_bounded_too() {
-    let mut s = StoreCore::new(
+    let mut s: Core = StoreCore::new(
         StoreConfig {
             max_signatures: 10,
             ..StoreConfig::default()
@@ -372,52 +540,17 @@ fn saves_past_the_bound_with_nothing_clean_do_not_rescan() {
     save_signatures(&mut s, 0..20);
     assert!(!s.may_evict, "one scan found nothing clean");
     assert_eq!(s.signature_count(), 20);
-    for w in s.flush_batch(1) {
-        s.write_done(&w.key, true);
-    }
+    flush_all(&mut s, 1);
     assert!(s.signature_count() <= 10);
 }
 
 #[test]
-fn reload_reads_the_backend_again_unless_memory_holds_unwritten_changes() {
-    let mut core = StoreCore::new(StoreConfig::default(), true, 0);
-    let Lookup::Load(key) = core.lookup(Kind::Global, "", 0).unwrap() else {
-        panic!()
-    };
-    core.loaded(
-        Kind::Global,
-        "",
-        Some(
-            &Record::from_info(r#"{"accessToken":"A","expiresAt":100}"#, 0)
-                .unwrap()
-                .encode(),
-        ),
-        0,
-    )
-    .unwrap();
-    assert!(matches!(
-        core.lookup(Kind::Global, "", 1).unwrap(),
-        Lookup::Hit(_)
-    ));
-    assert_eq!(core.reload(Kind::Global, "", 1).unwrap(), Lookup::Load(key));
-    assert_eq!(
-        core.dirty_count(),
-        0,
-        "a reload never deletes from the backend"
-    );
-    core.loaded(Kind::Global, "", None, 1).unwrap();
-    core.save(
-        Kind::Global,
-        "",
-        r#"{"accessToken":"B","expiresAt":100}"#,
-        false,
-        2,
-    )
-    .unwrap();
-    let Lookup::Hit(info) = core.reload(Kind::Global, "", 2).unwrap() else {
-        panic!("dirty stays")
-    };
-    assert!(info.contains("\"B\""));
-    let mut memory = StoreCore::new(StoreConfig::default(), false, 0);
-    assert_eq!(memory.reload(Kind::Global, "", 0).unwrap(), Lookup::Absent);
+fn clear_forgets_everything_here() {
+    let mut s = core(10);
+    save_signatures(&mut s, 0..3);
+    s.save(Kind::Card, "", r#"{"ticket":"c"}"#, false, 0)
+        .unwrap();
+    s.clear();
+    assert_eq!((s.signature_count(), s.dirty_count()), (0, 0));
+    assert_eq!(load_key(s.lookup(Kind::Card, "", 0).unwrap()).0, "card");
 }

@@ -5,47 +5,70 @@
 //! back. Names follow wechat-jssdk's Store so users can switch.
 
 mod cache;
-mod record;
+pub mod meta;
+pub mod payload;
+pub mod record;
 
-pub use cache::{Lookup, StoreConfig, StoreCore, Write};
+pub use cache::{Lookup, Reread, StoreConfig, StoreCore, Write};
+pub use payload::Payload;
 pub use record::{Kind, Record};
 
 use crate::core::error::{Error, ErrorCode};
 use crate::core::json_object::{write_str, RawObject};
 
 impl StoreConfig {
+    /// The options every store takes; out of range is BAD_CONFIG.
+    pub fn new(
+        interval_ms: Option<i64>,
+        no_interval: Option<bool>,
+        max_signatures: Option<i64>,
+    ) -> Result<StoreConfig, Error> {
+        let bad = |m: &str| Error::new(ErrorCode::BadConfig, m.to_owned());
+        let mut config = StoreConfig::default();
+        if let Some(n) = interval_ms {
+            if !(1_000..=86_400_000).contains(&n) {
+                return Err(bad(
+                    "interval must be a whole number of ms from 1000 to 86400000",
+                ));
+            }
+            config.interval_ms = n as u64;
+        }
+        if let Some(b) = no_interval {
+            config.no_interval = b;
+        }
+        if let Some(n) = max_signatures {
+            if !(1..=10_000_000).contains(&n) {
+                return Err(bad(
+                    "maxSignatures must be a whole number from 1 to 10000000",
+                ));
+            }
+            config.max_signatures = n as usize;
+        }
+        Ok(config)
+    }
+
     /// `{interval?, noInterval?, maxSignatures?}` as JSON; anything else or
     /// out of range is BAD_CONFIG.
     pub fn from_json(text: &str) -> Result<StoreConfig, Error> {
         let bad = |m: &str| Error::new(ErrorCode::BadConfig, m.to_owned());
         let obj =
             RawObject::parse(text).map_err(|e| bad(&format!("store options: {}", e.describe())))?;
-        let mut config = StoreConfig::default();
+        let (mut interval, mut no_interval, mut max) = (None, None, None);
         for (key, raw) in obj.members() {
+            let int = || {
+                obj.get_int(key)
+                    .ok_or_else(|| bad(&format!("{key} must be a whole number")))
+            };
             match key {
-                "interval" => {
-                    config.interval_ms = obj
-                        .get_int(key)
-                        .filter(|n| (1_000..=86_400_000).contains(n))
-                        .ok_or_else(|| {
-                            bad("interval must be a whole number of ms from 1000 to 86400000")
-                        })? as u64
-                }
+                "interval" => interval = Some(int()?),
                 "noInterval" => {
-                    config.no_interval = match raw {
+                    no_interval = Some(match raw {
                         "true" => true,
                         "false" => false,
                         _ => return Err(bad("noInterval must be true or false")),
-                    }
+                    })
                 }
-                "maxSignatures" => {
-                    config.max_signatures = obj
-                        .get_int(key)
-                        .filter(|n| (1..=10_000_000).contains(n))
-                        .ok_or_else(|| {
-                            bad("maxSignatures must be a whole number from 1 to 10000000")
-                        })? as usize
-                }
+                "maxSignatures" => max = Some(int()?),
                 other => {
                     return Err(bad(&format!(
                         "unknown store option {}",
@@ -54,7 +77,7 @@ impl StoreConfig {
                 }
             }
         }
-        Ok(config)
+        StoreConfig::new(interval, no_interval, max)
     }
 }
 

@@ -1,99 +1,190 @@
-//! One stored item: the caller's `info` object (kept as JSON text, since the
-//! store never needs its meaning beyond a few fields) plus its expiry.
+//! One stored item: the caller's info (as a payload), its expiry and the
+//! fields the core decides with. Caller input is checked strictly (BAD_INPUT);
+//! what a backend hands back is checked as strictly but reported as
+//! STORE_CORRUPT, and both are size-capped before anything is parsed.
 
+use super::meta::Meta;
+use super::payload::Payload;
 use crate::core::error::{Error, ErrorCode};
-use crate::core::json_object::RawObject;
+use crate::core::json_object::{write_str, RawObject};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
     Global,
     Signature,
     OAuth,
+    /// wechat-jssdk's card `api_ticket` record.
+    Card,
 }
 
 impl Kind {
+    pub const ALL: [Kind; 4] = [Kind::Global, Kind::Signature, Kind::OAuth, Kind::Card];
+
     pub fn parse(s: &str) -> Result<Kind, Error> {
         match s {
             "global" => Ok(Kind::Global),
             "signature" => Ok(Kind::Signature),
             "oauth" => Ok(Kind::OAuth),
+            "card" => Ok(Kind::Card),
             _ => Err(Error::new(
                 ErrorCode::BadInput,
-                "kind must be global, signature or oauth",
+                "kind must be global, signature, oauth or card",
             )),
         }
+    }
+
+    pub fn from_u8(n: u8) -> Option<Kind> {
+        Kind::ALL.get(n as usize).copied()
+    }
+
+    /// Records with no id: one per app.
+    pub fn is_singleton(self) -> bool {
+        matches!(self, Kind::Global | Kind::Card)
     }
 
     /// The backend key. Backends namespace further (per appId, per prefix).
     pub fn key(self, id: &str) -> String {
         match self {
             Kind::Global => "global".to_owned(),
+            Kind::Card => "card".to_owned(),
             Kind::Signature => format!("sig:{id}"),
             Kind::OAuth => format!("oauth:{id}"),
         }
     }
 }
 
-const MAX_ID_LEN: usize = 4096;
-const MAX_INFO_LEN: usize = 64 * 1024;
+pub const MAX_ID_LEN: usize = 4096;
+/// A caller's info object, as JSON.
+pub const MAX_INFO_LEN: usize = 64 * 1024;
+/// A backend record: the info plus a small envelope.
+pub const MAX_RECORD_LEN: usize = MAX_INFO_LEN + 256;
+/// Ten years: the longest expiry anything in WeChat's world has.
+const MAX_LIFE_MS: u64 = 10 * 365 * 86_400_000;
+/// An OAuth record lives as long as its refresh_token (30 days at WeChat);
+/// its `expires_in` is the access_token's, not the record's.
+pub const OAUTH_RECORD_MS: u64 = 30 * 86_400_000;
 
 pub fn check_id(kind: Kind, id: &str) -> Result<(), Error> {
-    let ok = match kind {
-        Kind::Global => id.is_empty(),
-        _ => !id.is_empty() && id.len() <= MAX_ID_LEN && !id.chars().any(char::is_control),
+    let ok = if kind.is_singleton() {
+        id.is_empty()
+    } else {
+        !id.is_empty() && id.len() <= MAX_ID_LEN && !id.chars().any(char::is_control)
     };
     if ok {
         Ok(())
     } else {
         Err(Error::new(
             ErrorCode::BadInput,
-            "the url or key must be a non-empty string of at most 4096 characters",
+            "the url or key must be a non-empty string of at most 4096 characters, without control characters",
         ))
     }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Record {
-    /// The info object as JSON text.
-    pub info: String,
+pub struct Record<P> {
+    pub payload: P,
     pub expires_at: Option<u64>,
-    /// `jsapi_ticket` (or `jsapiTicket`) in the info: the ticket a signature
-    /// was made with, or the global token's current one. Read once, when the
-    /// info is parsed anyway, rather than on every lookup.
-    pub ticket: Option<String>,
+    pub meta: Meta,
 }
 
-impl Record {
-    /// Builds a record from a caller's info (JSON object text). Expiry comes
-    /// from `expiresAt` (epoch ms) or, failing that, `expires_in`/`expiresIn`
-    /// (seconds from now), as WeChat's own answers carry it.
-    pub fn from_info(info: &str, now: u64) -> Result<Record, Error> {
-        let obj = parse_info(info)?;
-        Ok(Record::from_object(&obj, expiry_of(&obj, now)))
-    }
+fn bad_input(m: impl Into<String>) -> Error {
+    Error::new(ErrorCode::BadInput, m)
+}
 
-    fn from_object(obj: &RawObject, expires_at: Option<u64>) -> Record {
-        let ticket = obj
-            .get_str("jsapi_ticket")
-            .or_else(|| obj.get_str("jsapiTicket"));
-        Record {
-            info: obj.to_json(),
-            expires_at,
-            ticket,
+fn corrupt(m: &str) -> Error {
+    Error::new(
+        ErrorCode::StoreCorrupt,
+        format!("a stored record is unreadable: {m}"),
+    )
+}
+
+/// A caller's info: a JSON object of at most 64 KiB, else BAD_INPUT.
+pub fn parse_info(info: &str) -> Result<RawObject, Error> {
+    if info.len() > MAX_INFO_LEN {
+        return Err(bad_input("info is larger than 64 KiB"));
+    }
+    RawObject::parse(info)
+        .map_err(|e| bad_input(format!("info must be a JSON object ({})", e.describe())))
+}
+
+/// The expiry an info object asks for: `expiresAt` (epoch ms) or
+/// `expires_in`/`expiresIn` (seconds from now). Present but not a whole,
+/// positive, plausible number is an error: "7200", -1, 0, 7200.5, 1e308
+/// would otherwise read as "never expires".
+pub fn expiry_of(kind: Kind, obj: &RawObject, now: u64) -> Result<Option<u64>, String> {
+    if let Some(raw) = obj.get_raw("expiresAt") {
+        if raw == "null" {
+            return Ok(None);
+        }
+        return match obj.get_int("expiresAt") {
+            Some(at) if at > 0 && (at as u64) <= now.saturating_add(MAX_LIFE_MS) => {
+                Ok(Some(at as u64))
+            }
+            _ => Err(format!(
+                "expiresAt must be epoch ms within ten years, not {raw}"
+            )),
+        };
+    }
+    if kind == Kind::OAuth {
+        return Ok(Some(now + OAUTH_RECORD_MS));
+    }
+    for field in ["expires_in", "expiresIn"] {
+        if let Some(raw) = obj.get_raw(field) {
+            return match obj.get_int(field) {
+                Some(s) if s > 0 && (s as u64) * 1000 <= MAX_LIFE_MS => {
+                    Ok(Some(now + s as u64 * 1000))
+                }
+                _ => Err(format!(
+                    "{field} must be whole seconds from 1 to ten years, not {raw}"
+                )),
+            };
         }
     }
+    Ok(None)
+}
 
-    /// `update*`: the new fields win, the others stay; so does the expiry
-    /// unless the update brings one.
-    pub fn merged(&self, info: &str, now: u64) -> Result<Record, Error> {
-        let update = parse_info(info)?;
-        let mut base = RawObject::parse(&self.info)
+pub fn meta_of(kind: Kind, obj: &RawObject) -> Meta {
+    match kind {
+        Kind::Global => Meta::global(obj),
+        Kind::OAuth => Meta::oauth(obj),
+        Kind::Signature => Meta::signature(obj),
+        Kind::Card => Meta::default(),
+    }
+}
+
+impl<P: Payload> Record<P> {
+    /// `save*`: a record from a caller's info (JSON object text).
+    pub fn from_info(kind: Kind, info: &str, now: u64) -> Result<Record<P>, Error> {
+        let obj = parse_info(info)?;
+        let expires_at = expiry_of(kind, &obj, now).map_err(bad_input)?;
+        Ok(Record {
+            payload: P::from_json(info),
+            expires_at,
+            meta: meta_of(kind, &obj),
+        })
+    }
+
+    /// `update*`: the update's fields win, the others stay; so does the
+    /// expiry unless the update brings one.
+    pub fn merged(&self, kind: Kind, update: &str, now: u64) -> Result<Record<P>, Error> {
+        let update = parse_info(update)?;
+        let update_expiry = match kind {
+            // Only an explicit expiresAt moves an OAuth record's expiry.
+            Kind::OAuth if update.get_raw("expiresAt").is_none() => None,
+            _ => expiry_of(kind, &update, now).map_err(bad_input)?,
+        };
+        let mut base = RawObject::parse(&self.payload.to_json())
             .map_err(|e| Error::new(ErrorCode::StoreCorrupt, e.describe()))?;
         base.merge_from(&update);
-        Ok(Record::from_object(
-            &base,
-            expiry_of(&update, now).or(self.expires_at),
-        ))
+        let text = base.to_json();
+        if text.len() > MAX_INFO_LEN {
+            return Err(bad_input("the merged info is larger than 64 KiB"));
+        }
+        Ok(Record {
+            meta: meta_of(kind, &base),
+            payload: P::from_json(&text),
+            expires_at: update_expiry.or(self.expires_at),
+        })
     }
 
     pub fn is_expired(&self, now: u64) -> bool {
@@ -102,29 +193,27 @@ impl Record {
 
     /// What a backend stores: versioned, with the expiry beside the info.
     pub fn encode(&self) -> String {
-        let mut out = RawObject::default();
-        out.set_raw("v", "1");
-        out.set_raw(
-            "expiresAt",
-            &self.expires_at.map_or("null".to_owned(), |e| e.to_string()),
-        );
-        out.set_raw("info", &self.info);
-        out.to_json()
+        let mut out = String::from("{\"v\":1,\"expiresAt\":");
+        match self.expires_at {
+            Some(e) => out.push_str(&e.to_string()),
+            None => out.push_str("null"),
+        }
+        out.push_str(",\"info\":");
+        out.push_str(&self.payload.to_json());
+        out.push('}');
+        out
     }
 
-    pub fn decode(text: &str) -> Result<Record, Error> {
-        let corrupt = |m: &str| {
-            Error::new(
-                ErrorCode::StoreCorrupt,
-                format!("a stored record is unreadable: {m}"),
-            )
-        };
+    pub fn decode(kind: Kind, text: &str) -> Result<Record<P>, Error> {
+        if text.len() > MAX_RECORD_LEN {
+            return Err(corrupt("larger than 64 KiB"));
+        }
         let obj = RawObject::parse(text).map_err(|e| corrupt(e.describe()))?;
         if obj.get_int("v") != Some(1) {
             return Err(corrupt("unknown version"));
         }
-        let info = obj.get_raw("info").ok_or_else(|| corrupt("no info"))?;
-        let info = RawObject::parse(info).map_err(|e| corrupt(e.describe()))?;
+        let raw_info = obj.get_raw("info").ok_or_else(|| corrupt("no info"))?;
+        let info = RawObject::parse(raw_info).map_err(|e| corrupt(e.describe()))?;
         let expires_at = match obj.get_raw("expiresAt") {
             Some("null") | None => None,
             Some(_) => Some(
@@ -133,84 +222,112 @@ impl Record {
                     .ok_or_else(|| corrupt("bad expiresAt"))? as u64,
             ),
         };
-        Ok(Record::from_object(&info, expires_at))
+        Ok(Record {
+            payload: P::from_json(raw_info),
+            expires_at,
+            meta: meta_of(kind, &info),
+        })
     }
 }
 
-/// A caller's info: a JSON object of at most 64 KiB, else BAD_INPUT.
-fn parse_info(info: &str) -> Result<RawObject, Error> {
-    if info.len() > MAX_INFO_LEN {
-        return Err(Error::new(
-            ErrorCode::BadInput,
-            "info is larger than 64 KiB",
-        ));
+/// A JSON object text from (field, already-encoded JSON value) pairs.
+pub fn object_text(fields: &[(&str, String)]) -> String {
+    let mut out = String::from("{");
+    for (i, (k, v)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_str(&mut out, k);
+        out.push(':');
+        out.push_str(v);
     }
-    RawObject::parse(info).map_err(|e| {
-        Error::new(
-            ErrorCode::BadInput,
-            format!("info must be a JSON object ({})", e.describe()),
-        )
-    })
+    out.push('}');
+    out
 }
 
-fn expiry_of(obj: &RawObject, now: u64) -> Option<u64> {
-    if let Some(at) = obj.get_int("expiresAt").filter(|e| *e > 0) {
-        return Some(at as u64);
-    }
-    ["expires_in", "expiresIn"]
-        .iter()
-        .find_map(|k| obj.get_int(k))
-        .filter(|s| *s > 0)
-        .map(|s| now.saturating_add((s as u64).saturating_mul(1000)))
+/// `s` as a JSON string literal.
+pub fn json_str(s: &str) -> String {
+    let mut out = String::new();
+    write_str(&mut out, s);
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    type R = Record<String>;
+
     #[test]
     fn expiry_comes_from_expires_at_or_expires_in() {
+        let at = |kind, s: &str| R::from_info(kind, s, 1000).unwrap().expires_at;
+        assert_eq!(at(Kind::Signature, r#"{"expiresAt":5000}"#), Some(5000));
         assert_eq!(
-            Record::from_info(r#"{"expiresAt":5000}"#, 0)
-                .unwrap()
-                .expires_at,
-            Some(5000)
-        );
-        assert_eq!(
-            Record::from_info(r#"{"expires_in":7200}"#, 1000)
-                .unwrap()
-                .expires_at,
+            at(Kind::Signature, r#"{"expires_in":7200}"#),
             Some(7_201_000)
         );
+        assert_eq!(at(Kind::Global, r#"{"accessToken":"x"}"#), None);
+        assert_eq!(at(Kind::Global, r#"{"expiresAt":null}"#), None);
+        // An OAuth reply's expires_in is the access_token's, not the record's.
         assert_eq!(
-            Record::from_info(r#"{"accessToken":"x"}"#, 0)
-                .unwrap()
-                .expires_at,
-            None
+            at(Kind::OAuth, r#"{"expires_in":7200}"#),
+            Some(1000 + OAUTH_RECORD_MS)
         );
     }
 
     #[test]
+    fn expiry_that_would_mean_forever_is_refused() {
+        for bad in [
+            r#"{"expires_in":-1}"#,
+            r#"{"expires_in":0}"#,
+            r#"{"expires_in":7200.5}"#,
+            r#"{"expires_in":"7200"}"#,
+            r#"{"expires_in":1e308}"#,
+            r#"{"expiresIn":99999999999}"#,
+            r#"{"expiresAt":-5}"#,
+            r#"{"expiresAt":1e300}"#,
+            r#"{"expiresAt":"soon"}"#,
+        ] {
+            let e = R::from_info(Kind::Global, bad, 0).unwrap_err();
+            assert_eq!(e.code, ErrorCode::BadInput, "{bad}");
+        }
+    }
+
+    #[test]
     fn merge_keeps_old_fields_and_expiry() {
-        let r = Record::from_info(
+        let r = R::from_info(
+            Kind::Global,
             r#"{"accessToken":"a","jsapiTicket":"t","expires_in":10}"#,
             0,
         )
         .unwrap();
         let m = r
-            .merged(r#"{"jsapiTicket":"t2","nested":{"a":[1,2]}}"#, 5)
+            .merged(
+                Kind::Global,
+                r#"{"jsapiTicket":"t2","nested":{"a":[1,2]}}"#,
+                5,
+            )
             .unwrap();
-        let obj = RawObject::parse(&m.info).unwrap();
+        let obj = RawObject::parse(&m.payload).unwrap();
         assert_eq!(obj.get_str("accessToken").as_deref(), Some("a"));
-        assert_eq!(m.ticket.as_deref(), Some("t2"));
-        assert!(m.info.contains(r#""nested":{"a":[1,2]}"#));
+        assert_eq!(m.meta.ticket, Some(super::super::meta::ticket_hash("t2")));
+        assert!(m.payload.contains(r#""nested":{"a":[1,2]}"#));
         assert_eq!(m.expires_at, Some(10_000));
     }
 
     #[test]
     fn encode_decode_round_trip_and_corruption_is_typed() {
-        let r = Record::from_info(r#"{"a":"\u00e9\n","b":[true,null]}"#, 0).unwrap();
-        assert_eq!(Record::decode(&r.encode()).unwrap(), r);
+        let r = R::from_info(
+            Kind::Signature,
+            r#"{"a":"\u00e9\n","b":[true,null],"jsapi_ticket":"t"}"#,
+            0,
+        )
+        .unwrap();
+        assert_eq!(R::decode(Kind::Signature, &r.encode()).unwrap(), r);
+        let huge = format!(
+            "{{\"v\":1,\"expiresAt\":null,\"info\":{{\"a\":\"{}\"}}}}",
+            "x".repeat(MAX_RECORD_LEN)
+        );
         for bad in [
             "",
             "{",
@@ -219,11 +336,11 @@ mod tests {
             r#"{"v":1}"#,
             r#"{"v":1,"info":[],"expiresAt":null}"#,
             r#"{"v":1,"info":{},"expiresAt":"x"}"#,
+            huge.as_str(),
         ] {
             assert_eq!(
-                Record::decode(bad).unwrap_err().code,
-                ErrorCode::StoreCorrupt,
-                "{bad}"
+                R::decode(Kind::Global, bad).unwrap_err().code,
+                ErrorCode::StoreCorrupt
             );
         }
     }
@@ -232,13 +349,14 @@ mod tests {
     fn bad_info_and_ids_are_bad_input() {
         for bad in ["", "[]", "\"s\"", "{", "{\"a\":}"] {
             assert_eq!(
-                Record::from_info(bad, 0).unwrap_err().code,
+                R::from_info(Kind::Global, bad, 0).unwrap_err().code,
                 ErrorCode::BadInput,
                 "{bad}"
             );
         }
         assert!(check_id(Kind::Signature, "").is_err());
         assert!(check_id(Kind::OAuth, &"k".repeat(5000)).is_err());
+        assert!(check_id(Kind::Card, "x").is_err());
         assert!(check_id(Kind::Signature, "https://a.test/?x=1").is_ok());
     }
 }

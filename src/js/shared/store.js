@@ -5,6 +5,7 @@
 import { StoreCore } from 'wxsession-bg';
 import { codedError } from './errors.js';
 import { ensureStarted } from './loader.js';
+import { checkKey, infoText } from './info.js';
 
 const ABSENT = 0, HIT = 1, LOAD = 2;
 
@@ -13,10 +14,6 @@ function storeFailure(err, what) {
   return codedError('STORE_UNAVAILABLE', what + ': ' + ((err && err.message) || err), { cause: err });
 }
 
-function infoJson(info) {
-  if (!info || typeof info !== 'object' || Array.isArray(info)) throw codedError('BAD_INPUT', 'info must be an object');
-  return JSON.stringify(info);
-}
 
 export class Store {
   /**
@@ -52,27 +49,36 @@ export class Store {
     if (this._timer && typeof this._timer.unref === 'function') this._timer.unref();
   }
 
-  /** `fresh`: skip the cached copy (unless it holds unwritten changes). */
-  async _get(kind, id, fresh = false) {
-    const status = fresh ? this._core.reload(kind, id, Date.now()) : this._core.lookup(kind, id, Date.now());
+  async _get(kind, id) {
+    const status = this._core.lookup(kind, id, Date.now());
     if (status === HIT) return JSON.parse(this._core.lastValue());
     if (status === ABSENT) return undefined;
-    let raw;
-    try {
-      raw = await this.backend.get(this._core.lastValue());
-    } catch (err) {
-      throw storeFailure(err, 'reading ' + kind);
-    }
-    const info = this._core.loaded(kind, id, typeof raw === 'string' ? raw : undefined, Date.now());
+    const epoch = this._core.lastEpoch();
+    const raw = await this._read(this._core.lastValue(), kind);
+    const info = this._core.loaded(kind, id, raw, epoch, Date.now());
     return info === undefined ? undefined : JSON.parse(info);
   }
 
+  async _read(key, kind) {
+    let raw;
+    try {
+      raw = await this.backend.get(key);
+    } catch (err) {
+      throw storeFailure(err, 'reading ' + kind);
+    }
+    if (raw === null || raw === undefined) return undefined;
+    if (typeof raw !== 'string') throw codedError('STORE_CORRUPT', 'the backend answered a ' + typeof raw + ' for ' + kind + ', not a string');
+    return raw;
+  }
+
   async _save(kind, id, info, merge) {
-    const json = infoJson(info);
+    const json = infoText(info);
     if (this._core.save(kind, id, json, merge, Date.now()) === LOAD) {
-      // An update of something not read yet: merge into what the backend has.
-      await this._get(kind, id);
-      this._core.save(kind, id, json, merge, Date.now());
+      // An update of something not read yet: merge onto what the backend
+      // has, even if memory has dropped it again by the time it arrives.
+      const epoch = this._core.lastEpoch();
+      const raw = await this._read(this._core.lastValue(), kind);
+      return JSON.parse(this._core.saveLoaded(kind, id, raw, epoch, json, Date.now()));
     }
     return JSON.parse(this._core.lastValue());
   }
@@ -84,14 +90,14 @@ export class Store {
     return merged;
   }
 
-  getSignature(url) { return this._get('signature', url); }
-  saveSignature(url, info) { return this._save('signature', url, info, false); }
-  updateSignature(url, info) { return this._save('signature', url, info, true); }
-  isSignatureExisting(url) { return this._get('signature', url).then((info) => info !== undefined); }
+  async getSignature(url) { return this._get('signature', checkKey('url', url)); }
+  async saveSignature(url, info) { return this._save('signature', checkKey('url', url), info, false); }
+  async updateSignature(url, info) { return this._save('signature', checkKey('url', url), info, true); }
+  isSignatureExisting(url) { return this.getSignature(url).then((info) => info !== undefined); }
 
-  getOAuthAccessToken(key) { return this._get('oauth', key); }
-  saveOAuthAccessToken(key, info) { return this._save('oauth', key, info, false); }
-  updateOAuthAccessToken(key, info) { return this._save('oauth', key, info, true); }
+  async getOAuthAccessToken(key) { return this._get('oauth', checkKey('key', key)); }
+  async saveOAuthAccessToken(key, info) { return this._save('oauth', checkKey('key', key), info, false); }
+  async updateOAuthAccessToken(key, info) { return this._save('oauth', checkKey('key', key), info, true); }
 
   /** Writes every dirty entry; a failed write stays dirty for the next flush. */
   flush() {
@@ -109,9 +115,9 @@ export class Store {
       try {
         if (w.value === null) await this.backend.delete(w.key);
         else await this.backend.set(w.key, w.value, w.ttlMs);
-        this._core.writeDone(w.key, true);
+        this._core.writeDone(w.key, true, Date.now());
       } catch (err) {
-        this._core.writeDone(w.key, false);
+        this._core.writeDone(w.key, false, Date.now());
         failures.push(err);
       }
     }));

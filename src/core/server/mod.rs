@@ -1,0 +1,385 @@
+//! The server core: one Token Store cache and, once a `Wechat` attaches,
+//! WeChat's credentials over it, with every decision made here and no I/O.
+//!
+//! The host starts an operation (`start`) and gets back typed actions: I/O
+//! requests to perform (`Action::Io`) and operations that finished
+//! (`Action::Finish`). It answers each request once (`complete`) and gets
+//! the next actions. Inside, operations are small state machines ("tasks")
+//! that wait for one I/O, several, or another task's result. Tasks that
+//! others may share run as *flights* keyed by what they do (loading one key,
+//! refreshing the token, signing one URL), so concurrent callers join one.
+
+pub mod config;
+pub mod io;
+mod need;
+mod refresh;
+mod tasks;
+pub mod wechat;
+
+#[cfg(test)]
+mod sim;
+#[cfg(test)]
+mod sim_tests;
+
+use crate::core::error::{Error, ErrorCode};
+use crate::core::random::Drbg;
+use crate::core::store::meta::Slot;
+use crate::core::store::{Kind, Lookup, Payload, StoreConfig, StoreCore};
+use config::{StoreSettings, WechatConfig, WechatParams};
+use io::{Action, Answer, ApiCall, Io, IoId, OpId, Out};
+use std::collections::BTreeMap;
+
+pub use need::Which;
+pub(crate) use tasks::Task;
+
+/// What callers ask the core to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// A store read (`getSignature`, `getGlobalToken`...).
+    Get {
+        kind: Kind,
+        id: String,
+    },
+    /// `save*` (merge false) and `update*` (merge true), `info` as JSON.
+    /// `flush`: write it through at once (`updateGlobalToken`).
+    Save {
+        kind: Kind,
+        id: String,
+        info: String,
+        merge: bool,
+        flush: bool,
+    },
+    Flush,
+    Clear,
+    /// A usable access_token, jsapi_ticket or OAuth token; `force` replaces
+    /// the one currently stored (compare-and-expire).
+    Credential {
+        which: Which,
+        force: bool,
+    },
+    /// The OAuth record under a key after a forced refresh of its token.
+    OAuthRefresh {
+        key: String,
+    },
+    /// A JS-SDK signature for a page URL.
+    Signature {
+        url: String,
+        force: bool,
+    },
+    /// Any API taking `access_token`; retried once on a token rejection.
+    Api {
+        call: ApiCall,
+    },
+    /// An OAuth code exchange, stored under `key` (default: the openid).
+    OAuthExchange {
+        code: String,
+        key: Option<String>,
+    },
+    /// `jscode2session`: `{openid, sessionKey, unionid?}` as JSON.
+    Code2Session {
+        code: String,
+    },
+    /// wechat-jssdk's manual refresh of token and ticket (rate-limited).
+    ManualRefresh,
+}
+
+/// Flights: tasks shared by every caller that needs the same thing.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum FlightKey {
+    Load(String),
+    Reread(String),
+    Refresh(String),
+    Sign(String, bool),
+    Exchange(String),
+    Flush(u32),
+}
+
+pub(crate) enum Event<'a, P> {
+    Start,
+    /// The answer to the task's I/O number `i` (0 unless it asked for many).
+    Io(usize, Answer<'a>),
+    /// The result of the flight the task waited for.
+    Flight(Result<Out<P>, Error>),
+}
+
+pub(crate) enum Next<P> {
+    Io(Io),
+    /// Several requests at once; the task hears each answer and says
+    /// `Pending` until the last.
+    Many(Vec<Io>),
+    /// Join the flight, or start it with this task.
+    Wait(FlightKey, Task<P>),
+    Pending,
+    Done(Result<Out<P>, Error>),
+}
+
+/// Flushes run one at a time; a flush asked for during one runs after it.
+#[derive(Debug, Default)]
+pub(crate) struct FlushState {
+    pub started: u32,
+    pub done: u32,
+}
+
+/// What a task may see and change while it runs.
+pub(crate) struct Cx<'a, P> {
+    pub store: &'a mut StoreCore<P>,
+    pub settings: StoreSettings,
+    pub cfg: Option<&'a WechatConfig>,
+    pub rng: &'a mut Drbg,
+    pub flush: &'a mut FlushState,
+    pub manual: &'a mut Vec<u64>,
+    pub now: u64,
+}
+
+struct Slot_<P> {
+    task: Option<Task<P>>,
+    /// Slots to resume with this one's result.
+    waiters: Vec<u32>,
+    flight: Option<FlightKey>,
+    /// A caller's operation: its result goes out as `Finish`.
+    op: Option<OpId>,
+}
+
+pub struct ServerCore<P> {
+    store: StoreCore<P>,
+    settings: StoreSettings,
+    cfg: Option<WechatConfig>,
+    rng: Drbg,
+    flush: FlushState,
+    manual: Vec<u64>,
+    slots: Vec<Option<Slot_<P>>>,
+    free: Vec<u32>,
+    ios: BTreeMap<IoId, (u32, usize)>,
+    flights: BTreeMap<FlightKey, u32>,
+    next_io: IoId,
+    next_op: OpId,
+    out: Vec<Action<P>>,
+}
+
+impl<P: Payload> ServerCore<P> {
+    /// `seed`: entropy from the host's CSPRNG (nonces, backoff jitter).
+    pub fn new(
+        config: StoreConfig,
+        settings: StoreSettings,
+        seed: &[u8],
+        now: u64,
+    ) -> Result<ServerCore<P>, Error> {
+        let mut rng = Drbg::default();
+        rng.reseed(seed)?;
+        Ok(ServerCore {
+            store: StoreCore::new(config, settings.has_backend, now),
+            settings,
+            cfg: None,
+            rng,
+            flush: FlushState::default(),
+            manual: Vec::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            ios: BTreeMap::new(),
+            flights: BTreeMap::new(),
+            next_io: 1,
+            next_op: 1,
+            out: Vec::new(),
+        })
+    }
+
+    /// A `Wechat` attaches. A second one for the same app shares the
+    /// credentials; one for another app is refused (the store's records
+    /// are one app's).
+    pub fn configure(&mut self, params: WechatParams) -> Result<(), Error> {
+        let cfg = WechatConfig::new(params, self.settings)?;
+        if let Some(current) = &self.cfg {
+            if current.app_id != cfg.app_id {
+                return Err(Error::new(
+                    ErrorCode::BadConfig,
+                    format!(
+                        "this store already serves appId {}; use one store per app",
+                        current.app_id
+                    ),
+                ));
+            }
+        }
+        self.cfg = Some(cfg);
+        Ok(())
+    }
+
+    pub fn config(&self) -> Option<&WechatConfig> {
+        self.cfg.as_ref()
+    }
+
+    pub fn store(&self) -> &StoreCore<P> {
+        &self.store
+    }
+
+    /// A memory read, for the synchronous fast path: never any I/O.
+    pub fn lookup(&mut self, kind: Kind, id: &str, now: u64) -> Result<Lookup<P>, Error> {
+        self.store.lookup(kind, id, now)
+    }
+
+    /// The credential if it can be served from memory right now (known,
+    /// usable and not due for a re-read), else None: start `Credential`.
+    pub fn credential_hit(&self, which: &Which, now: u64) -> Option<Slot> {
+        let cfg = self.cfg.as_ref()?;
+        let (kind, id) = which.record();
+        if self.store.due_for_recheck(kind, id, now, cfg.recheck_ms) {
+            return None;
+        }
+        which
+            .slot(self.store.record(kind, id, now)?)
+            .filter(|s| s.usable(now))
+            .cloned()
+    }
+
+    /// A signature's public view if it can be served from memory right now:
+    /// the ticket is known, fresh and usable, and the signature was made
+    /// with it. Else None: start `Signature`.
+    pub fn signature_hit(&mut self, url: &str, now: u64) -> Option<P> {
+        self.credential_hit(&Which::Ticket, now)?;
+        let url = crate::core::signature::signed_url(url);
+        match self.store.lookup(Kind::Signature, url, now) {
+            Ok(Lookup::Hit(_)) => self.store.view(Kind::Signature, url).cloned(),
+            _ => None,
+        }
+    }
+
+    pub fn destroy(&mut self) {
+        self.store.destroy();
+    }
+
+    pub fn in_flight(&self) -> usize {
+        self.slots.iter().filter(|s| s.is_some()).count()
+    }
+
+    pub fn start(&mut self, op: Op, now: u64) -> (OpId, Vec<Action<P>>) {
+        let id = self.next_op;
+        self.next_op = self.next_op.wrapping_add(1).max(1);
+        let task = match tasks::for_op(op, self.cfg.is_some()) {
+            Ok(task) => task,
+            Err(e) => {
+                self.out.push(Action::Finish {
+                    op: id,
+                    result: Err(e),
+                });
+                return (id, std::mem::take(&mut self.out));
+            }
+        };
+        let slot = self.spawn(task, None, Some(id));
+        self.run(slot, Event::Start, now);
+        (id, std::mem::take(&mut self.out))
+    }
+
+    /// The answer to I/O `io`. An unknown id (answered twice, or after the
+    /// task was dropped) changes nothing.
+    pub fn complete(&mut self, io: IoId, answer: Answer, now: u64) -> Vec<Action<P>> {
+        if let Some((slot, index)) = self.ios.remove(&io) {
+            if matches!(self.slots.get(slot as usize), Some(Some(_))) {
+                self.run(slot, Event::Io(index, answer), now);
+            }
+        }
+        std::mem::take(&mut self.out)
+    }
+
+    fn spawn(&mut self, task: Task<P>, flight: Option<FlightKey>, op: Option<OpId>) -> u32 {
+        let slot = Slot_ {
+            task: Some(task),
+            waiters: Vec::new(),
+            flight: flight.clone(),
+            op,
+        };
+        let index = match self.free.pop() {
+            Some(i) => {
+                self.slots[i as usize] = Some(slot);
+                i
+            }
+            None => {
+                self.slots.push(Some(slot));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        if let Some(key) = flight {
+            self.flights.insert(key, index);
+        }
+        index
+    }
+
+    fn run(&mut self, slot: u32, event: Event<P>, now: u64) {
+        let Some(mut task) = self.slots[slot as usize]
+            .as_mut()
+            .and_then(|s| s.task.take())
+        else {
+            return;
+        };
+        let next = {
+            let mut cx = Cx {
+                store: &mut self.store,
+                settings: self.settings,
+                cfg: self.cfg.as_ref(),
+                rng: &mut self.rng,
+                flush: &mut self.flush,
+                manual: &mut self.manual,
+                now,
+            };
+            task.resume(&mut cx, event)
+        };
+        if let Some(s) = self.slots[slot as usize].as_mut() {
+            s.task = Some(task);
+        }
+        match next {
+            Next::Io(io) => self.request(slot, vec![io]),
+            Next::Many(list) => {
+                debug_assert!(
+                    !list.is_empty(),
+                    "a task asked for no I/O and would wait forever"
+                );
+                self.request(slot, list)
+            }
+            Next::Pending => {}
+            Next::Wait(key, task) => self.wait(slot, key, task, now),
+            Next::Done(result) => self.finish(slot, result, now),
+        }
+    }
+
+    fn request(&mut self, slot: u32, list: Vec<Io>) {
+        for (index, io) in list.into_iter().enumerate() {
+            let id = self.next_io;
+            self.next_io = self.next_io.wrapping_add(1).max(1);
+            self.ios.insert(id, (slot, index));
+            self.out.push(Action::Io { id, io });
+        }
+    }
+
+    fn wait(&mut self, slot: u32, key: FlightKey, task: Task<P>, now: u64) {
+        if let Some(&running) = self.flights.get(&key) {
+            if let Some(s) = self.slots[running as usize].as_mut() {
+                s.waiters.push(slot);
+                return;
+            }
+        }
+        let flight = self.spawn(task, Some(key), None);
+        if let Some(s) = self.slots[flight as usize].as_mut() {
+            s.waiters.push(slot);
+        }
+        self.run(flight, Event::Start, now);
+    }
+
+    fn finish(&mut self, slot: u32, result: Result<Out<P>, Error>, now: u64) {
+        let Some(done) = self.slots[slot as usize].take() else {
+            return;
+        };
+        self.free.push(slot);
+        if let Some(key) = &done.flight {
+            if self.flights.get(key) == Some(&slot) {
+                self.flights.remove(key);
+            }
+        }
+        if let Some(op) = done.op {
+            self.out.push(Action::Finish {
+                op,
+                result: result.clone(),
+            });
+        }
+        for waiter in done.waiters {
+            self.run(waiter, Event::Flight(result.clone()), now);
+        }
+    }
+}

@@ -1,0 +1,371 @@
+//! The node build's server core: the Token Store cache and WeChat's
+//! credentials in one object. Operations start through typed methods and
+//! answer `{op, actions}`; the glue performs each action's I/O and reports
+//! it with `complete`/`fail`, which answer the next actions. Memory hits
+//! (`get`, `signatureHit`, `credentialHit`) are synchronous and return the
+//! frozen object itself.
+
+mod actions;
+mod payload;
+
+use super::errors::{code_from_name, to_js};
+use super::ms;
+use crate::core::server::config::{StoreSettings, WechatParams};
+use crate::core::server::io::{Action, ApiCall, Method, OpId};
+use crate::core::server::{Op, ServerCore, Which};
+use crate::core::store::{Kind, Lookup, StoreConfig};
+use crate::core::{Error, ErrorCode};
+use payload::JsInfo;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+
+pub use actions::IoKind;
+
+/// Which store record: the global token record, a signature, an OAuth
+/// token or the card ticket.
+#[wasm_bindgen]
+#[derive(Clone, Copy, Debug)]
+pub enum StoreKind {
+    Global = 0,
+    Signature = 1,
+    OAuth = 2,
+    Card = 3,
+}
+
+/// Which credential.
+#[wasm_bindgen]
+#[derive(Clone, Copy, Debug)]
+pub enum CredKind {
+    Token = 0,
+    Ticket = 1,
+    OAuth = 2,
+}
+
+fn kind(k: StoreKind) -> Kind {
+    match k {
+        StoreKind::Global => Kind::Global,
+        StoreKind::Signature => Kind::Signature,
+        StoreKind::OAuth => Kind::OAuth,
+        StoreKind::Card => Kind::Card,
+    }
+}
+
+fn which(k: CredKind, key: Option<String>) -> Result<Which, JsValue> {
+    Ok(match k {
+        CredKind::Token => Which::Token,
+        CredKind::Ticket => Which::Ticket,
+        CredKind::OAuth => Which::OAuth(key.ok_or_else(|| {
+            to_js(Error::new(
+                ErrorCode::BadInput,
+                "an OAuth credential needs its key",
+            ))
+        })?),
+    })
+}
+
+fn bad_config(e: impl std::fmt::Display) -> JsValue {
+    to_js(Error::new(ErrorCode::BadConfig, e.to_string()))
+}
+
+/// Whole ms from JS numbers (the glue has checked they are whole).
+fn whole(v: Option<f64>) -> Option<i64> {
+    v.map(|n| {
+        if n.is_finite() && n.fract() == 0.0 {
+            n as i64
+        } else {
+            -1
+        }
+    })
+}
+
+fn whole_u64(v: Option<f64>) -> Option<u64> {
+    whole(v).map(|n| n.max(0) as u64)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct StoreOptions {
+    interval: Option<f64>,
+    no_interval: Option<bool>,
+    max_signatures: Option<f64>,
+    has_backend: bool,
+    can_lock: bool,
+    timeout: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct WechatOptions {
+    app_id: String,
+    app_secret: String,
+    stable_token: Option<bool>,
+    timeout: Option<f64>,
+    margin: Option<f64>,
+    lock_ttl: Option<f64>,
+    recheck_interval: Option<f64>,
+}
+
+#[derive(Serialize)]
+struct Started {
+    op: u32,
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    actions: JsValue,
+}
+
+#[wasm_bindgen(js_name = ServerCore)]
+pub struct ServerCoreJs {
+    inner: ServerCore<JsInfo>,
+}
+
+impl ServerCoreJs {
+    fn started(&self, (op, actions): (OpId, Vec<Action<JsInfo>>)) -> JsValue {
+        serde_wasm_bindgen::to_value(&Started {
+            op,
+            actions: actions::to_js(actions),
+        })
+        .unwrap_or(JsValue::UNDEFINED)
+    }
+
+    fn start(&mut self, op: Op, now: f64) -> JsValue {
+        let started = self.inner.start(op, ms(now));
+        self.started(started)
+    }
+}
+
+#[wasm_bindgen(js_class = ServerCore)]
+impl ServerCoreJs {
+    /// `options`: `{hasBackend, canLock, timeout?, interval?, noInterval?,
+    /// maxSignatures?}`, already checked by the glue for types.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue, now: f64) -> Result<ServerCoreJs, JsValue> {
+        let o: StoreOptions = serde_wasm_bindgen::from_value(options).map_err(bad_config)?;
+        let config = StoreConfig::new(whole(o.interval), o.no_interval, whole(o.max_signatures))
+            .map_err(to_js)?;
+        let timeout_ms = match whole(o.timeout) {
+            None => 5_000,
+            Some(t) if (1..=600_000).contains(&t) => t as u64,
+            Some(_) => {
+                return Err(bad_config(
+                    "timeout must be a whole number of ms from 1 to 600000",
+                ))
+            }
+        };
+        let settings = StoreSettings {
+            has_backend: o.has_backend,
+            can_lock: o.has_backend && o.can_lock,
+            timeout_ms,
+        };
+        let mut seed = [0u8; 32];
+        getrandom::fill(&mut seed).map_err(|_| {
+            to_js(Error::new(
+                ErrorCode::RandomUnavailable,
+                "no CSPRNG (crypto.getRandomValues) in this host",
+            ))
+        })?;
+        let inner = ServerCore::new(config, settings, &seed, ms(now)).map_err(to_js)?;
+        Ok(ServerCoreJs { inner })
+    }
+
+    /// A `Wechat` attaches: `{appId, appSecret, stableToken?, timeout?,
+    /// margin?, lockTtl?, recheckInterval?}`.
+    pub fn configure(&mut self, options: JsValue) -> Result<(), JsValue> {
+        let o: WechatOptions = serde_wasm_bindgen::from_value(options).map_err(bad_config)?;
+        self.inner
+            .configure(WechatParams {
+                app_id: o.app_id,
+                app_secret: o.app_secret,
+                stable_token: o.stable_token.unwrap_or(false),
+                timeout_ms: whole_u64(o.timeout),
+                margin_ms: whole_u64(o.margin),
+                lock_ttl_ms: whole_u64(o.lock_ttl),
+                recheck_ms: whole_u64(o.recheck_interval),
+            })
+            .map_err(to_js)
+    }
+
+    /// A memory read: the frozen info, `undefined` when known absent, or
+    /// `true` when only the backend can tell (then `startGet`).
+    pub fn get(&mut self, kind_: StoreKind, id: &str, now: f64) -> Result<JsValue, JsValue> {
+        Ok(
+            match self.inner.lookup(kind(kind_), id, ms(now)).map_err(to_js)? {
+                Lookup::Hit(p) => p.0,
+                Lookup::Absent => JsValue::UNDEFINED,
+                Lookup::Load { .. } => JsValue::TRUE,
+            },
+        )
+    }
+
+    /// A signature's view for wx.config when memory can serve it now.
+    #[wasm_bindgen(js_name = signatureHit)]
+    pub fn signature_hit(&mut self, url: &str, now: f64) -> JsValue {
+        self.inner
+            .signature_hit(url, ms(now))
+            .map_or(JsValue::UNDEFINED, |p| p.0)
+    }
+
+    /// The access_token or jsapi_ticket when memory can serve it now.
+    #[wasm_bindgen(js_name = credentialHit)]
+    pub fn credential_hit(&self, kind_: CredKind, now: f64) -> Option<String> {
+        let w = which(kind_, None).ok()?;
+        self.inner.credential_hit(&w, ms(now)).map(|s| s.value)
+    }
+
+    #[wasm_bindgen(js_name = startGet)]
+    pub fn start_get(&mut self, kind_: StoreKind, id: String, now: f64) -> JsValue {
+        self.start(
+            Op::Get {
+                kind: kind(kind_),
+                id,
+            },
+            now,
+        )
+    }
+
+    #[wasm_bindgen(js_name = startSave)]
+    pub fn start_save(
+        &mut self,
+        kind_: StoreKind,
+        id: String,
+        info: String,
+        merge: bool,
+        flush: bool,
+        now: f64,
+    ) -> JsValue {
+        self.start(
+            Op::Save {
+                kind: kind(kind_),
+                id,
+                info,
+                merge,
+                flush,
+            },
+            now,
+        )
+    }
+
+    #[wasm_bindgen(js_name = startFlush)]
+    pub fn start_flush(&mut self, now: f64) -> JsValue {
+        self.start(Op::Flush, now)
+    }
+
+    #[wasm_bindgen(js_name = startClear)]
+    pub fn start_clear(&mut self, now: f64) -> JsValue {
+        self.start(Op::Clear, now)
+    }
+
+    #[wasm_bindgen(js_name = startCredential)]
+    pub fn start_credential(
+        &mut self,
+        kind_: CredKind,
+        key: Option<String>,
+        force: bool,
+        now: f64,
+    ) -> Result<JsValue, JsValue> {
+        let which = which(kind_, key)?;
+        Ok(self.start(Op::Credential { which, force }, now))
+    }
+
+    #[wasm_bindgen(js_name = startOAuthRefresh)]
+    pub fn start_oauth_refresh(&mut self, key: String, now: f64) -> JsValue {
+        self.start(Op::OAuthRefresh { key }, now)
+    }
+
+    #[wasm_bindgen(js_name = startSignature)]
+    pub fn start_signature(&mut self, url: String, force: bool, now: f64) -> JsValue {
+        self.start(Op::Signature { url, force }, now)
+    }
+
+    /// Any API taking access_token: `query` as `[[name, value], ...]`,
+    /// `body` as JSON text.
+    #[wasm_bindgen(js_name = startApi)]
+    pub fn start_api(
+        &mut self,
+        post: bool,
+        path: String,
+        query: JsValue,
+        body: Option<String>,
+        now: f64,
+    ) -> Result<JsValue, JsValue> {
+        let query: Vec<(String, String)> = serde_wasm_bindgen::from_value(query)
+            .map_err(|e| to_js(Error::new(ErrorCode::BadInput, format!("query: {e}"))))?;
+        let method = if post { Method::Post } else { Method::Get };
+        Ok(self.start(
+            Op::Api {
+                call: ApiCall {
+                    method,
+                    path,
+                    query,
+                    body,
+                },
+            },
+            now,
+        ))
+    }
+
+    #[wasm_bindgen(js_name = startOAuthExchange)]
+    pub fn start_oauth_exchange(&mut self, code: String, key: Option<String>, now: f64) -> JsValue {
+        self.start(Op::OAuthExchange { code, key }, now)
+    }
+
+    #[wasm_bindgen(js_name = startCode2Session)]
+    pub fn start_code2session(&mut self, code: String, now: f64) -> JsValue {
+        self.start(Op::Code2Session { code }, now)
+    }
+
+    #[wasm_bindgen(js_name = startManualRefresh)]
+    pub fn start_manual_refresh(&mut self, now: f64) -> JsValue {
+        self.start(Op::ManualRefresh, now)
+    }
+
+    /// I/O `io` succeeded; `value` as its kind says (read text, lock token,
+    /// reply body, or nothing). Returns the next actions.
+    pub fn complete(&mut self, io: u32, value: Option<String>, now: f64) -> JsValue {
+        actions::to_js(self.inner.complete(io, Ok(value.as_deref()), ms(now)))
+    }
+
+    /// I/O `io` failed with a coded error; `cause` is the host's id for the
+    /// error object, handed back with any failure it causes.
+    pub fn fail(
+        &mut self,
+        io: u32,
+        code: &str,
+        message: &str,
+        cause: Option<u32>,
+        now: f64,
+    ) -> JsValue {
+        let mut e = Error::new(code_from_name(code), message);
+        e.cause = cause;
+        actions::to_js(self.inner.complete(io, Err(e), ms(now)))
+    }
+
+    /// Epoch ms of the next periodic flush, or undefined.
+    #[wasm_bindgen(js_name = nextFlushAt)]
+    pub fn next_flush_at(&self) -> Option<f64> {
+        self.inner.store().next_flush_at().map(|t| t as f64)
+    }
+
+    #[wasm_bindgen(js_name = dirtyCount)]
+    pub fn dirty_count(&self) -> u32 {
+        self.inner.store().dirty_count() as u32
+    }
+
+    #[wasm_bindgen(js_name = signatureCount)]
+    pub fn signature_count(&self) -> u32 {
+        self.inner.store().signature_count() as u32
+    }
+
+    #[wasm_bindgen(js_name = inFlight)]
+    pub fn in_flight(&self) -> u32 {
+        self.inner.in_flight() as u32
+    }
+
+    /// The attached Wechat's appId, if any.
+    #[wasm_bindgen(js_name = appId)]
+    pub fn app_id(&self) -> Option<String> {
+        self.inner.config().map(|c| c.app_id.clone())
+    }
+
+    pub fn destroy(&mut self) {
+        self.inner.destroy()
+    }
+}
