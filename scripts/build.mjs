@@ -97,9 +97,17 @@ async function build() {
     }),
     esbuild.build({
       ...shared, alias: { 'wxsession-bg': server.bg }, entryPoints: [join(root, 'src/js/node/index.js')], outfile: join(pkg, 'node/index.cjs'),
-      format: 'cjs', platform: 'node', target: 'node18',
+      format: 'cjs', platform: 'node', target: 'node20',
       // Loaded on first use by RedisStore/MongoStore; never bundled.
       external: ['redis', 'mongodb'],
+      // Class names are API: wechat-jssdk users check Store.name and instanceof.
+      keepNames: true,
+    }),
+    esbuild.build({
+      ...shared, entryPoints: [join(root, 'src/js/wechat-jssdk/index.js')], outfile: join(pkg, 'node/wechat-jssdk.cjs'),
+      format: 'cjs', platform: 'node', target: 'node20', keepNames: true,
+      // The node entry (one wasm instance, the same classes) and wechat-jssdk itself stay outside.
+      external: ['./index.cjs', 'wechat-jssdk', 'wechat-jssdk/*'],
     }),
     esbuild.build({
       ...shared, ...clientAlias, entryPoints: [join(root, 'src/js/web/index.js')], outfile: join(pkg, 'web/index.js'),
@@ -133,12 +141,17 @@ async function build() {
         browser: './web/index.js',
         default: './web/index.js',
       },
+      './wechat-jssdk': {
+        types: './index.d.ts',
+        node: './node/wechat-jssdk.cjs',
+        default: './node/wechat-jssdk.cjs',
+      },
       './package.json': './package.json',
     },
     files: ['node', 'web', 'miniprogram_dist', 'wxsession_bg.wasm', 'index.d.ts'],
     // Only RedisStore and MongoStore need these, and only when used.
-    peerDependencies: { redis: '>=4', mongodb: '>=6' },
-    peerDependenciesMeta: { redis: { optional: true }, mongodb: { optional: true } },
+    peerDependencies: { redis: '>=4', mongodb: '>=6', 'wechat-jssdk': '>=5' },
+    peerDependenciesMeta: { redis: { optional: true }, mongodb: { optional: true }, 'wechat-jssdk': { optional: true } },
     sideEffects: false,
   }, null, 2) + '\n');
   console.log(`build: wrote ${pkg}`);

@@ -63,7 +63,7 @@ test('wx storage: a full storage rejects the flush with STORE_UNAVAILABLE, memor
     w.wx.removeStorageSync('filler');
     await store.flush();
     const fresh = new m.Store({ backend: 'wx', noInterval: true });
-    assert.deepEqual(plain(await fresh.getGlobalToken()), { accessToken: 'A', jsapi_ticket: 'T' });
+    assert.deepEqual(plain(await fresh.getGlobalToken()), { accessToken: 'A', jsapi_ticket: 'T', count: 1 });
     assert.equal((await fresh.getSignature('https://a.test/')).signature, 's');
     await fresh.destroy();
     await store.destroy();

@@ -137,7 +137,7 @@ test('localStorage: quota exceeded rejects the flush with STORE_UNAVAILABLE, mem
 
   await store.flush();
   const fresh = await openStore();
-  assert.deepEqual(plain(await fresh.getGlobalToken()), { accessToken: 'A', jsapi_ticket: 'T' });
+  assert.deepEqual(plain(await fresh.getGlobalToken()), { accessToken: 'A', jsapi_ticket: 'T', count: 1 });
   assert.equal((await fresh.getSignature('https://a.test/')).signature, 's');
   await fresh.destroy();
   await store.destroy();

@@ -21,7 +21,7 @@ after(async () => {
 
 async function spawnWorker(fake, env = {}) {
   const child = fork(WORKER, [], {
-    env: { ...process.env, PKG_DIR: PKG, REDIS_URL: redis.url, API_BASE: fake.url, APP_ID: APP.appId, APP_SECRET: APP.appSecret, TIMEOUT: '2000', LOCK_TTL: '1500', ...env },
+    env: { ...process.env, PKG_DIR: PKG, REDIS_URL: redis.url, API_BASE: fake.url, APP_ID: APP.appId, APP_SECRET: APP.appSecret, TIMEOUT: '2000', LOCK_TTL: '2500', ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   children.add(child);

@@ -55,7 +55,8 @@ export function storeContract(test, name, open) {
     assert.equal(merged.accessToken, 'A1');
     assert.equal(merged.jsapi_ticket, 'T1');
     const b = await open();
-    assert.deepEqual(plain(await b.getGlobalToken()), { accessToken: 'A1', expires_in: 7200, jsapi_ticket: 'T1' });
+    // `count`: wechat-jssdk's update counter, one per update.
+    assert.deepEqual(plain(await b.getGlobalToken()), { accessToken: 'A1', expires_in: 7200, jsapi_ticket: 'T1', count: 2 });
     await a.destroy();
     await b.destroy();
   });
@@ -81,11 +82,21 @@ export function storeContract(test, name, open) {
     await b.destroy();
   });
 
-  test(`${name}: results are copies; mutating one does not change the store`, async () => {
+  test(`${name}: mutating a result never changes the store (a copy, or frozen)`, async () => {
     const store = await open();
-    await store.saveOAuthAccessToken('k', { access_token: 'x' });
-    (await store.getOAuthAccessToken('k')).access_token = 'mutated';
+    const info = { access_token: 'x', nested: { a: 1 } };
+    await store.saveOAuthAccessToken('k', info);
+    info.access_token = 'changed after saving';
+    const got = await store.getOAuthAccessToken('k');
+    for (const change of [() => { got.access_token = 'mutated'; }, () => { got.nested.a = 2; }]) {
+      try {
+        change();
+      } catch (err) {
+        assert.ok(err instanceof TypeError && Object.isFrozen(got) && Object.isFrozen(got.nested), 'only a frozen result may refuse a change');
+      }
+    }
     assert.equal((await store.getOAuthAccessToken('k')).access_token, 'x');
+    assert.equal((await store.getOAuthAccessToken('k')).nested.a, 1);
     await store.destroy();
   });
 

@@ -216,6 +216,20 @@ impl<P: Payload> ServerCore<P> {
         self.store.lookup(kind, id, now)
     }
 
+    /// A record read ahead of need (a store's start-up preload).
+    pub fn preload(
+        &mut self,
+        kind: Kind,
+        id: &str,
+        raw: &str,
+        epoch: u32,
+        now: u64,
+    ) -> Result<(), Error> {
+        self.store
+            .loaded(kind, id, Some(raw), epoch, now)
+            .map(|_| ())
+    }
+
     /// The credential if it can be served from memory right now (known,
     /// usable and not due for a re-read), else None: start `Credential`.
     pub fn credential_hit(&self, which: &Which, now: u64) -> Option<Slot> {

@@ -342,19 +342,7 @@ impl<P: Payload> SaveTask<P> {
     }
 
     fn apply(&mut self, cx: &mut Cx<P>, base: Option<Record<P>>) -> Next<P> {
-        let mut info = std::mem::take(&mut self.info);
-        // wechat-jssdk counts updates of the global token.
-        if self.kind == Kind::Global && self.merge {
-            if let Ok(mut update) = RawObject::parse(&info) {
-                let old = base
-                    .as_ref()
-                    .and_then(|r| r.meta.creds.as_ref())
-                    .map_or(0, |c| c.count);
-                let count = update.get_int("count").unwrap_or(old).saturating_add(1);
-                update.set_raw("count", &count.to_string());
-                info = update.to_json();
-            }
-        }
+        let info = std::mem::take(&mut self.info);
         match cx.store.save_onto(
             self.kind,
             &self.id,

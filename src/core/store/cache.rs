@@ -317,8 +317,9 @@ impl<P: Payload> StoreCore<P> {
         self.alive()?;
         check_id(kind, id)?;
         let record = match (merge, base) {
-            (true, Some(base)) => base.merged(kind, info, now)?,
-            _ => Record::from_info(kind, info, now)?,
+            (true, Some(base)) => base.merged(kind, &counted(kind, Some(base), info), now)?,
+            (true, None) => Record::from_info(kind, &counted::<P>(kind, None, info), now)?,
+            (false, _) => Record::from_info(kind, info, now)?,
         };
         Ok(self.put(kind, id, record, now))
     }
@@ -563,6 +564,23 @@ impl<P: Payload> StoreCore<P> {
             self.remove(&key);
         }
     }
+}
+
+/// wechat-jssdk counts updates of the global token (`count`): an update
+/// carries the old count (or its own) plus one.
+fn counted<P: Payload>(kind: Kind, base: Option<&Record<P>>, update: &str) -> String {
+    if kind != Kind::Global {
+        return update.to_owned();
+    }
+    let Ok(mut obj) = crate::core::json_object::RawObject::parse(update) else {
+        return update.to_owned();
+    };
+    let old = base
+        .and_then(|b| b.meta.creds.as_ref())
+        .map_or(0, |c| c.count);
+    let count = obj.get_int("count").unwrap_or(old).saturating_add(1);
+    obj.set_raw("count", &count.to_string());
+    obj.to_json()
 }
 
 #[cfg(test)]

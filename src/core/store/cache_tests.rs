@@ -88,9 +88,12 @@ fn a_memory_only_store_never_asks_for_loads() {
     );
     assert_eq!(
         s.save(Kind::Global, "", r#"{"x":1}"#, true, 0).unwrap(),
-        Lookup::Hit(r#"{"x":1}"#.into())
+        Lookup::Hit(r#"{"x":1,"count":1}"#.into())
     );
-    assert_eq!(hit(s.lookup(Kind::Global, "", 0).unwrap()), r#"{"x":1}"#);
+    assert_eq!(
+        hit(s.lookup(Kind::Global, "", 0).unwrap()),
+        r#"{"x":1,"count":1}"#
+    );
     assert!(!s.due_for_recheck(Kind::Global, "", u64::MAX, 1));
 }
 
@@ -174,11 +177,14 @@ fn an_update_of_an_unread_key_loads_it_first_and_merges() {
         hit(s
             .save(Kind::Global, "", r#"{"jsapiTicket":"t2"}"#, true, 0)
             .unwrap()),
-        r#"{"accessToken":"a","jsapiTicket":"t2"}"#
+        r#"{"accessToken":"a","jsapiTicket":"t2","count":1}"#
     );
+    // wechat-jssdk's update counter goes up by one per update.
+    s.save(Kind::Global, "", r#"{"jsapiTicket":"t3"}"#, true, 0)
+        .unwrap();
     assert_eq!(
         hit(s.lookup(Kind::Global, "", 0).unwrap()),
-        r#"{"accessToken":"a","jsapiTicket":"t2"}"#
+        r#"{"accessToken":"a","jsapiTicket":"t3","count":2}"#
     );
 }
 

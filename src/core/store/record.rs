@@ -15,10 +15,18 @@ pub enum Kind {
     OAuth,
     /// wechat-jssdk's card `api_ticket` record.
     Card,
+    /// wechat-jssdk's mini-program session under a key (the openid).
+    MpSession,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 4] = [Kind::Global, Kind::Signature, Kind::OAuth, Kind::Card];
+    pub const ALL: [Kind; 5] = [
+        Kind::Global,
+        Kind::Signature,
+        Kind::OAuth,
+        Kind::Card,
+        Kind::MpSession,
+    ];
 
     pub fn parse(s: &str) -> Result<Kind, Error> {
         match s {
@@ -26,9 +34,10 @@ impl Kind {
             "signature" => Ok(Kind::Signature),
             "oauth" => Ok(Kind::OAuth),
             "card" => Ok(Kind::Card),
+            "mp" => Ok(Kind::MpSession),
             _ => Err(Error::new(
                 ErrorCode::BadInput,
-                "kind must be global, signature, oauth or card",
+                "kind must be global, signature, oauth, card or mp",
             )),
         }
     }
@@ -49,6 +58,7 @@ impl Kind {
             Kind::Card => "card".to_owned(),
             Kind::Signature => format!("sig:{id}"),
             Kind::OAuth => format!("oauth:{id}"),
+            Kind::MpSession => format!("mp:{id}"),
         }
     }
 }
@@ -148,7 +158,7 @@ pub fn meta_of(kind: Kind, obj: &RawObject) -> Meta {
         Kind::Global => Meta::global(obj),
         Kind::OAuth => Meta::oauth(obj),
         Kind::Signature => Meta::signature(obj),
-        Kind::Card => Meta::default(),
+        Kind::Card | Kind::MpSession => Meta::default(),
     }
 }
 

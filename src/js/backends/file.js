@@ -3,12 +3,14 @@
 // instance per file: two writers to the same file overwrite each other, and
 // lock() only excludes callers inside this process. Use Redis across
 // processes or machines.
-import { promises as fs } from 'node:fs';
+import { promises as fs, constants as fsConstants } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import {
   storeError, checkKey, checkValue, checkTtl, checkLockTtl, checkToken, expiresAtFor, isRecord, isLive,
 } from './common.js';
+
+const MAX_FILE_BYTES = 128 * 1024 * 1024;
 
 // Locks are per resolved path so two instances on one file in this process
 // still exclude each other.
@@ -38,14 +40,22 @@ export function fileBackend({ fileStorePath = join(process.cwd(), 'wechat-info.j
   async function readFromDisk() {
     let text;
     try {
+      const stat = await fs.stat(path);
+      // JSON.parse is linear, but a file this big is not a token store.
+      if (stat.size > MAX_FILE_BYTES) throw storeError('STORE_CORRUPT', path + ' is larger than 128 MiB: not a token store file');
       text = await fs.readFile(path, 'utf8');
     } catch (err) {
       // Nothing of ours there (missing, a parent that is a file, a directory
       // in the way): start empty and let the first write report the problem.
       if (err.code === 'ENOENT' || err.code === 'ENOTDIR' || err.code === 'EISDIR') return new Map();
+      if (err.code === 'STORE_CORRUPT') throw err;
       throw storeError('STORE_UNAVAILABLE', 'cannot read ' + path + ': ' + err.message, err);
     }
-    const data = parse(text);
+    let data = parse(text);
+    if (!data) {
+      data = fromWechatJssdk(text);
+      if (data) await keepOriginal();
+    }
     if (!data) {
       const aside = path + '.corrupt-' + Date.now();
       let moved = true;
@@ -62,6 +72,35 @@ export function fileBackend({ fileStorePath = join(process.cwd(), 'wechat-info.j
     }
     fileAppId = data.appId;
     return new Map(Object.entries(data.entries));
+  }
+
+  // A wechat-info.json written by wechat-jssdk's FileStore: its records are
+  // read as they are (the core understands their fields and dates), so a
+  // switch costs no refetch. The original is kept beside it, once.
+  function fromWechatJssdk(text) {
+    let data;
+    try { data = JSON.parse(text); } catch (_) { return null; }
+    const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+    if (!isObj(data) || !(isObj(data.globalToken) || isObj(data.urls))) return null;
+    const entries = {};
+    const put = (key, info) => {
+      if (isObj(info) && Object.keys(info).some((k) => k !== 'count')) {
+        entries[key] = { value: JSON.stringify({ v: 1, expiresAt: null, info }), expiresAt: null };
+      }
+    };
+    put('global', data.globalToken);
+    put('card', data.card);
+    const each = (map, prefix) => { if (isObj(map)) for (const k of Object.keys(map)) put(prefix + k, map[k]); };
+    each(data.urls, 'sig:');
+    each(data.oauth, 'oauth:');
+    each(data.mp, 'mp:');
+    const legacyAppId = isObj(data.wechatConfig) && typeof data.wechatConfig.appId === 'string' ? data.wechatConfig.appId : appId;
+    console.warn('wxsession: ' + path + ' was written by wechat-jssdk; reading its records (the original is kept as ' + path + '.wechat-jssdk)');
+    return { appId: legacyAppId, entries };
+  }
+
+  async function keepOriginal() {
+    try { await fs.copyFile(path, path + '.wechat-jssdk', fsConstants.COPYFILE_EXCL); } catch (_) { /* kept already, or not copyable: the records are read either way */ }
   }
 
   function parse(text) {
@@ -143,6 +182,12 @@ export function fileBackend({ fileStorePath = join(process.cwd(), 'wechat-info.j
       checkKey(key);
       await ready();
       if (entries.delete(key)) await persist();
+    },
+    /** clearStore(): an empty file (same appId). */
+    async clear() {
+      await ready();
+      entries.clear();
+      await persist();
     },
     async lock(key, ttlMs) {
       checkKey(key); checkLockTtl(ttlMs);

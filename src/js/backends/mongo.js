@@ -4,6 +4,8 @@
 //   'global…' (access_token, jsapi_ticket…) -> GlobalToken
 //   'sig:…'   (signatures per page URL)      -> Signature
 //   'oauth:…' (OAuth tokens per user)        -> OAuthToken
+//   'card'    (the card api_ticket)          -> CardTicket
+//   'mp:…'    (mini-program sessions)        -> MPSession
 //   anything else                            -> Misc
 // Documents are { _id: key, value, expiresAt: Date|null }; locks live in Lock.
 import { randomBytes } from 'node:crypto';
@@ -16,6 +18,8 @@ export function collectionFor(key) {
   if (key.startsWith('global')) return 'GlobalToken';
   if (key.startsWith('sig:')) return 'Signature';
   if (key.startsWith('oauth:')) return 'OAuthToken';
+  if (key === 'card') return 'CardTicket';
+  if (key.startsWith('mp:')) return 'MPSession';
   return 'Misc';
 }
 
@@ -123,6 +127,15 @@ export function mongoBackend({
         const col = await collection('Lock');
         const res = await col.deleteOne({ _id: key, token, expiresAt: { $gt: new Date() } });
         return res.deletedCount === 1;
+      });
+    },
+    /** clearStore(): every collection of ours emptied (locks included). */
+    async clear() {
+      return run('clear', async () => {
+        const d = await db();
+        for (const name of ['GlobalToken', 'Signature', 'OAuthToken', 'CardTicket', 'MPSession', 'Misc', 'Lock']) {
+          await d.collection(name).deleteMany({});
+        }
       });
     },
     // The seed warms its cache with up to `limit` signatures at start-up.

@@ -88,6 +88,16 @@ export function redisBackend({
       const reply = await send(['EVAL', UNLOCK, '1', lockKey(key), token], 'EVAL unlock');
       return Number(reply) === 1;
     },
+    /** clearStore(): every data key of this prefix and appId, by SCAN (never KEYS). */
+    async clear() {
+      let cursor = '0';
+      do {
+        const pattern = (prefix + ':' + appId + ':').replace(/[*?[\]\\]/g, '\\$&') + '*';
+        const [next, keys] = await send(['SCAN', cursor, 'MATCH', pattern, 'COUNT', '200'], 'SCAN');
+        if (keys.length) await send(['DEL', ...keys], 'DEL');
+        cursor = String(next);
+      } while (cursor !== '0');
+    },
     async close() {
       if (closed) return;
       closed = true;

@@ -1,50 +1,59 @@
-// The Token Store for Node: the shared Store (logic in the Rust core) over
-// a memory, file, Redis, MongoDB or user backend.
+// The Token Store for Node over its backends: memory, a JSON file, Redis,
+// MongoDB or the user's own (`new Store({ backend })`).
 import { join } from 'node:path';
-import { Store as SharedStore } from '../shared/store.js';
+import { StoreKind } from 'wxsession-bg';
+import { Store, STORE_OPTIONS } from './store.js';
+import { checkOptions } from '../shared/options.js';
 import { fileBackend } from '../backends/file.js';
 import { redisBackend } from '../backends/redis.js';
 import { mongoBackend } from '../backends/mongo.js';
 import './wasm.js'; // registers the synchronous start used by the constructors
 
-const STORE_OPTIONS = ['interval', 'noInterval', 'maxSignatures'];
-const pick = (options, keys) => {
-  const out = {};
-  for (const k of keys) if (options[k] !== undefined) out[k] = options[k];
-  return out;
-};
+function split(where, options, own) {
+  const o = checkOptions(where, options, Object.assign({}, STORE_OPTIONS, own));
+  const store = {};
+  const backend = {};
+  for (const key of Object.keys(o)) (own[key] ? backend : store)[key] = o[key];
+  return { store, backend };
+}
 
-/** new Store() is memory only; new Store({ backend }) uses any { get, set, delete } object. */
-export class Store extends SharedStore {}
+export { Store };
 
-/** wechat-jssdk's FileStore: one JSON file, written atomically. */
+/** wechat-jssdk's FileStore: one JSON file, written atomically (0600). */
 export class FileStore extends Store {
-  constructor(options = {}) {
-    const fileStorePath = options.fileStorePath || join(process.cwd(), 'wechat-info.json');
-    super({ ...pick(options, STORE_OPTIONS), backend: fileBackend({ fileStorePath, appId: options.appId }) });
+  constructor(options) {
+    const { store, backend } = split('FileStore', options, { fileStorePath: 'nonEmptyString', appId: 'nonEmptyString' });
+    const fileStorePath = backend.fileStorePath || join(process.cwd(), 'wechat-info.json');
+    super(Object.assign(store, { backend: fileBackend({ fileStorePath, appId: backend.appId }) }));
+    this.fileStorePath = fileStorePath;
   }
 }
 
 /** Keys `${prefix}:${appId}:…`, each with a TTL matching its record's expiry. */
 export class RedisStore extends Store {
-  constructor(options = {}) {
-    super({ ...pick(options, STORE_OPTIONS), backend: redisBackend(pick(options, ['url', 'prefix', 'appId', 'client', 'timeout'])) });
+  constructor(options) {
+    const { store, backend } = split('RedisStore', options, { url: 'nonEmptyString', prefix: 'nonEmptyString', appId: 'nonEmptyString', client: 'object' });
+    if (store.timeout !== undefined) backend.timeout = store.timeout;
+    super(Object.assign(store, { backend: redisBackend(backend) }));
   }
 }
 
 /**
- * Collections GlobalToken, Signature and OAuthToken with TTL indexes. Like
- * the seed, the `limit` (default 20) freshest signatures are preloaded;
- * `store.preloaded` settles when that is done (a failure only means a cold
- * cache, never an error).
+ * Collections GlobalToken, Signature, OAuthToken, Card and MPSession with
+ * TTL indexes. Like wechat-jssdk, the `limit` (default 20) freshest
+ * signatures are preloaded; `store.preloaded` settles when that is done (a
+ * failure only means a cold cache, never an error).
  */
 export class MongoStore extends Store {
-  constructor(options = {}) {
-    const backend = mongoBackend(pick(options, ['dbHost', 'dbPort', 'dbName', 'dbAddress', 'dbOptions', 'limit']));
-    super({ ...pick(options, STORE_OPTIONS), backend });
+  constructor(options) {
+    const { store, backend: own } = split('MongoStore', options, {
+      dbHost: 'nonEmptyString', dbPort: 'int', dbName: 'nonEmptyString', dbAddress: 'nonEmptyString', dbOptions: 'object', limit: 'int',
+    });
+    const backend = mongoBackend(own);
+    super(Object.assign(store, { backend }));
     this.preloaded = backend.preload('sig:').then((rows) => {
       for (const [key, value] of rows) {
-        try { this._core.loaded('signature', key.slice('sig:'.length), value, Date.now()); } catch (_) { /* unreadable: read again on demand */ }
+        try { this._core.preload(StoreKind.Signature, key.slice('sig:'.length), value, Date.now()); } catch (_) { /* unreadable: read again on demand */ }
       }
     }, () => {});
   }

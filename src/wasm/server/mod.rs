@@ -22,7 +22,7 @@ use wasm_bindgen::prelude::*;
 pub use actions::IoKind;
 
 /// Which store record: the global token record, a signature, an OAuth
-/// token or the card ticket.
+/// token, the card ticket or a mini-program session.
 #[wasm_bindgen]
 #[derive(Clone, Copy, Debug)]
 pub enum StoreKind {
@@ -30,6 +30,7 @@ pub enum StoreKind {
     Signature = 1,
     OAuth = 2,
     Card = 3,
+    MpSession = 4,
 }
 
 /// Which credential.
@@ -47,6 +48,7 @@ fn kind(k: StoreKind) -> Kind {
         StoreKind::Signature => Kind::Signature,
         StoreKind::OAuth => Kind::OAuth,
         StoreKind::Card => Kind::Card,
+        StoreKind::MpSession => Kind::MpSession,
     }
 }
 
@@ -193,6 +195,20 @@ impl ServerCoreJs {
                 Lookup::Load { .. } => JsValue::TRUE,
             },
         )
+    }
+
+    /// A record read ahead of need (MongoStore's start-up preload).
+    pub fn preload(
+        &mut self,
+        kind_: StoreKind,
+        id: &str,
+        raw: &str,
+        now: f64,
+    ) -> Result<(), JsValue> {
+        let epoch = self.inner.store().epoch();
+        self.inner
+            .preload(kind(kind_), id, raw, epoch, ms(now))
+            .map_err(to_js)
     }
 
     /// A signature's view for wx.config when memory can serve it now.
