@@ -101,3 +101,65 @@ test('a Redis restart mid-run: cached credentials keep serving, and forced refre
     await fake.close();
   }
 });
+
+test('a forced refresh in one process reaches every other within recheckInterval', async () => {
+  const recheck = 600;
+  const fake = await startFakeWechat({ graceMs: 3000 });
+  const [a, b] = await cluster(2, fake, { PREFIX: 'fresh', RECHECK: String(recheck) });
+  try {
+    const sign = async (w) => values([await w.ask('burst', { n: 1, url: 'https://h5.test/fresh' })])[0];
+    const before = await sign(b);
+    assert.ok(fake.verifyJsapiSignature(before));
+    assert.deepEqual((await a.ask('refresh')).ok, true);
+    const refreshedAt = Date.now();
+    const newTicket = fake.currentTicket();
+    let adoptedAfter = null;
+    while (Date.now() - refreshedAt < recheck * 3) {
+      const sig = await sign(b);
+      if (sig.signature !== before.signature && adoptedAfter === null) adoptedAfter = Date.now() - refreshedAt;
+      if (Date.now() - refreshedAt > recheck + 200) {
+        assert.notEqual(sig.signature, before.signature, 'B still serves the signature made with the replaced ticket');
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(adoptedAfter !== null && adoptedAfter <= recheck + 200, `B adopted the new ticket after ${adoptedAfter} ms`);
+    assert.deepEqual([fake.counts.token, fake.counts.ticket], [2, 2], 'B adopted, it did not fetch');
+    // Once WeChat's grace for the old ticket is over, B's signatures verify.
+    await new Promise((r) => setTimeout(r, 3100 - (Date.now() - refreshedAt)));
+    const after = await sign(b);
+    assert.ok(fake.verifyJsapiSignature(after), 'made with ' + newTicket);
+  } finally {
+    await Promise.all([a, b].map((w) => w.ask('exit')));
+    await fake.close();
+  }
+});
+
+test('a holder stalled past its lease fetches nothing more and never overwrites the newer ticket', async () => {
+  const fake = await startFakeWechat();
+  // The victim's HTTP timeout outlasts the stall, so its late answer does
+  // arrive: only its lease, checked by the clock, stops it from writing.
+  const victim = await spawnWorker(fake, { PREFIX: 'stall', TIMEOUT: '5000' });
+  const other = await spawnWorker(fake, { PREFIX: 'stall' });
+  try {
+    values([await victim.ask('token', {}), await other.ask('token', {})]);
+    fake.setLatency(300, 'ticket');
+    const stalled = victim.ask('ticket', {});
+    while (fake.counts.ticket < 1) await new Promise((r) => setTimeout(r, 2));
+    victim.kill('SIGSTOP'); // it holds the ticket lock, its fetch answered late
+    fake.setLatency(0, 'ticket');
+    await new Promise((r) => setTimeout(r, 2700)); // past LOCK_TTL (2500 ms)
+    const [newer] = values([await other.ask('ticket', {})]);
+    assert.equal(fake.counts.ticket, 2, 'the other process took over once the lease lapsed');
+    victim.kill('SIGCONT');
+    const late = await stalled;
+    assert.deepEqual(late, { ok: true, value: newer }, 'its late answer was dropped for the newer ticket');
+    const [now] = values([await victim.ask('ticket', {})]);
+    assert.equal(now, newer, 'the stalled holder adopted the newer ticket');
+    assert.equal(fake.counts.ticket, 2, 'and fetched nothing more');
+    const [otherNow] = values([await other.ask('ticket', {})]);
+    assert.equal(otherNow, newer, 'the newer ticket was never overwritten');
+  } finally {
+    await Promise.all([victim, other].map((w) => w.ask('exit')));
+    await fake.close();
+  }
+});
