@@ -53,14 +53,21 @@ export function wasmFeatures(file) {
 // One wasm per audience: `client` (mini-program, web) without the server
 // feature, `server` (Node) with the WeChat credential exports.
 async function buildWasm(variant) {
-  const target = join(root, 'target', 'mvp');
-  const features = variant === 'server' ? [] : ['--no-default-features'];
-  // immediate-abort + optimize_for_size drop std's panic formatting: the
-  // core never panics on input, and the size budget is 48 KB gzip.
+  const server = variant === 'server';
+  // Each variant has its own target dir: their std builds differ.
+  const target = join(root, 'target', server ? 'mvp-server' : 'mvp');
+  const features = server ? [] : ['--no-default-features'];
+  // Clients: immediate-abort + optimize_for_size drop std's panic formatting
+  // (the core never panics on input) and the size budget is 48 KB gzip.
+  // Node has no size budget: its build is optimised for speed, std and
+  // memcmp included (a store hit compares keys).
+  const stdFeatures = server ? [] : ['-Zbuild-std-features=optimize_for_size'];
+  const env = { RUSTFLAGS: '-Ctarget-cpu=mvp -Zunstable-options -Cpanic=immediate-abort', CARGO_TARGET_DIR: target };
+  if (server) env.CARGO_PROFILE_RELEASE_OPT_LEVEL = '3';
   await step(`cargo +nightly build ${variant} (wasm32, MVP, build-std)`, () => run('cargo', [
     '+nightly', 'build', '--lib', '--release', '--target', 'wasm32-unknown-unknown', ...features,
-    '-Zbuild-std=std,panic_abort', '-Zbuild-std-features=optimize_for_size', '--quiet',
-  ], { RUSTFLAGS: '-Ctarget-cpu=mvp -Zunstable-options -Cpanic=immediate-abort', CARGO_TARGET_DIR: target }));
+    '-Zbuild-std=std,panic_abort', ...stdFeatures, '--quiet',
+  ], env));
   const raw = join(target, 'wasm32-unknown-unknown', 'release', 'wxsession.wasm');
   const out = join(gen, variant);
   rmSync(out, { recursive: true, force: true });
@@ -69,8 +76,9 @@ async function buildWasm(variant) {
   ]));
   const wasm = join(out, 'wxsession_bg.wasm');
   // npm binaryen, never Debian's (v108 corrupts wasm-bindgen output).
-  await step(`wasm-opt -Oz (npm binaryen, ${variant})`, () => run(bin('wasm-opt'), [
-    wasm, '-Oz', '--mvp-features', '--enable-mutable-globals', '--enable-sign-ext', '-o', wasm,
+  const level = server ? '-O3' : '-Oz';
+  await step(`wasm-opt ${level} (npm binaryen, ${variant})`, () => run(bin('wasm-opt'), [
+    wasm, level, '--mvp-features', '--enable-mutable-globals', '--enable-sign-ext', '-o', wasm,
   ]));
   const used = wasmFeatures(wasm);
   const extra = used.filter((f) => !ALLOWED_FEATURES.has(f));

@@ -1,6 +1,6 @@
 use super::errors::to_js;
 use super::ms;
-use crate::core::store::{writes_to_json, Kind, Lookup, StoreConfig, StoreCore};
+use crate::core::store::{writes_to_json, Incoming, Kind, Lookup, StoreConfig, StoreCore};
 
 type Core = StoreCore<String>;
 use wasm_bindgen::prelude::*;
@@ -106,7 +106,17 @@ impl StoreCoreJs {
             .loaded(k, id, raw.as_deref(), epoch, ms(now))
             .map_err(to_js)?;
         self.inner
-            .save_onto(k, id, base.as_ref(), info, true, ms(now))
+            .save_onto(
+                k,
+                id,
+                base.as_ref(),
+                Incoming {
+                    info,
+                    merge: true,
+                    made: None,
+                },
+                ms(now),
+            )
             .map_err(to_js)
     }
 

@@ -34,18 +34,20 @@ pub(crate) use tasks::Task;
 
 /// What callers ask the core to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Op {
+pub enum Op<P> {
     /// A store read (`getSignature`, `getGlobalToken`...).
     Get {
         kind: Kind,
         id: String,
     },
-    /// `save*` (merge false) and `update*` (merge true), `info` as JSON.
+    /// `save*` (merge false) and `update*` (merge true), `info` as JSON;
+    /// `made`: the host's own payload for it, if it made one.
     /// `flush`: write it through at once (`updateGlobalToken`).
     Save {
         kind: Kind,
         id: String,
         info: String,
+        made: Option<P>,
         merge: bool,
         flush: bool,
     },
@@ -216,6 +218,15 @@ impl<P: Payload> ServerCore<P> {
         self.store.lookup(kind, id, now)
     }
 
+    /// Whether a signature a host remembered by handle may be served now.
+    pub fn signature_live(&mut self, handle: u64, now: u64) -> bool {
+        self.store.signature_live(handle, now)
+    }
+
+    pub fn signature_handle(&self, url: &str) -> Option<u64> {
+        self.store.signature_handle(url)
+    }
+
     /// A record read ahead of need (a store's start-up preload).
     pub fn preload(
         &mut self,
@@ -264,7 +275,7 @@ impl<P: Payload> ServerCore<P> {
         self.slots.iter().filter(|s| s.is_some()).count()
     }
 
-    pub fn start(&mut self, op: Op, now: u64) -> (OpId, Vec<Action<P>>) {
+    pub fn start(&mut self, op: Op<P>, now: u64) -> (OpId, Vec<Action<P>>) {
         let id = self.next_op;
         self.next_op = self.next_op.wrapping_add(1).max(1);
         let task = match tasks::for_op(op, self.cfg.is_some()) {

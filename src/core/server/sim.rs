@@ -22,7 +22,7 @@ type Reply = Result<Option<String>, Error>;
 pub type Finished = (u64, Result<Out<String>, Error>);
 
 enum Job {
-    Start(usize, Op, usize),
+    Start(usize, Op<String>, usize),
     Perform(usize, u32, Io),
     Answer(usize, u32, Reply),
 }
@@ -135,7 +135,7 @@ impl World {
     }
 
     /// Starts `op` on `proc` after `delay` ms; returns the caller's tag.
-    pub fn call(&mut self, proc: usize, op: Op, delay: u64) -> usize {
+    pub fn call(&mut self, proc: usize, op: Op<String>, delay: u64) -> usize {
         self.results.push(None);
         let tag = self.results.len() - 1;
         self.at(delay, Job::Start(proc, op, tag));

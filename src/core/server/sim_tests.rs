@@ -11,14 +11,14 @@ use crate::core::store::{Kind, Record};
 
 const SEEDS: u64 = 60;
 
-fn sign(url: &str) -> Op {
+fn sign(url: &str) -> Op<String> {
     Op::Signature {
         url: url.into(),
         force: false,
     }
 }
 
-fn token(force: bool) -> Op {
+fn token(force: bool) -> Op<String> {
     Op::Credential {
         which: Which::Token,
         force,

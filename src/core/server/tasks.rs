@@ -12,7 +12,7 @@ use crate::core::json_object::RawObject;
 use crate::core::signature::{sign_jsapi, signed_url};
 use crate::core::store::meta::Slot;
 use crate::core::store::record::{check_id, json_str, object_text, parse_info};
-use crate::core::store::{Kind, Lookup, Payload, Record};
+use crate::core::store::{Incoming, Kind, Lookup, Payload, Record};
 
 pub(crate) enum Task<P> {
     /// Finishes at once (waiting on a flight that may have ended).
@@ -48,7 +48,7 @@ fn code_ok(code: &str) -> Result<(), Error> {
 
 /// The task for a caller's operation; input the core can refuse is refused
 /// here, before anything runs.
-pub(crate) fn for_op<P: Payload>(op: Op, wechat: bool) -> Result<Task<P>, Error> {
+pub(crate) fn for_op<P: Payload>(op: Op<P>, wechat: bool) -> Result<Task<P>, Error> {
     let needs_wechat = !matches!(op, Op::Get { .. } | Op::Save { .. } | Op::Flush | Op::Clear);
     if needs_wechat && !wechat {
         return Err(Error::new(
@@ -65,6 +65,7 @@ pub(crate) fn for_op<P: Payload>(op: Op, wechat: bool) -> Result<Task<P>, Error>
             kind,
             id,
             info,
+            made,
             merge,
             flush,
         } => {
@@ -74,6 +75,7 @@ pub(crate) fn for_op<P: Payload>(op: Op, wechat: bool) -> Result<Task<P>, Error>
                 kind,
                 id,
                 info,
+                made,
                 merge,
                 flush,
                 stored: None,
@@ -314,6 +316,7 @@ pub(crate) struct SaveTask<P> {
     kind: Kind,
     id: String,
     info: String,
+    made: Option<P>,
     merge: bool,
     flush: bool,
     stored: Option<P>,
@@ -343,14 +346,15 @@ impl<P: Payload> SaveTask<P> {
 
     fn apply(&mut self, cx: &mut Cx<P>, base: Option<Record<P>>) -> Next<P> {
         let info = std::mem::take(&mut self.info);
-        match cx.store.save_onto(
-            self.kind,
-            &self.id,
-            base.as_ref(),
-            &info,
-            self.merge,
-            cx.now,
-        ) {
+        let incoming = Incoming {
+            info: &info,
+            merge: self.merge,
+            made: self.made.take(),
+        };
+        match cx
+            .store
+            .save_onto(self.kind, &self.id, base.as_ref(), incoming, cx.now)
+        {
             Ok(stored) if self.flush && cx.settings.has_backend => {
                 self.stored = Some(stored);
                 Next::Wait(

@@ -1,9 +1,9 @@
 //! The store's memory: what is cached, what is dirty, what to write next.
 
+use super::keyed::{Handle, Keyed};
 use super::payload::Payload;
 use super::record::{check_id, Kind, Record};
 use crate::core::error::{Error, ErrorCode};
-use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoreConfig {
@@ -36,6 +36,14 @@ pub enum Lookup<P> {
         epoch: u32,
     },
     Absent,
+}
+
+/// A caller's `save*` (merge false) or `update*` (merge true): the info as
+/// JSON and, optionally, the payload the host already made from it.
+pub struct Incoming<'a, P> {
+    pub info: &'a str,
+    pub merge: bool,
+    pub made: Option<P>,
 }
 
 /// One backend operation of a flush: `value: None` deletes.
@@ -87,7 +95,7 @@ pub enum Reread {
 pub struct StoreCore<P> {
     config: StoreConfig,
     has_backend: bool,
-    entries: BTreeMap<String, Entry<P>>,
+    entries: Keyed<Entry<P>>,
     signatures: usize,
     /// False after an eviction scan found nothing clean: the next scan waits
     /// until something becomes clean, so saves past the bound stay O(1).
@@ -103,7 +111,7 @@ impl<P: Payload> StoreCore<P> {
         StoreCore {
             config,
             has_backend,
-            entries: BTreeMap::new(),
+            entries: Keyed::default(),
             signatures: 0,
             may_evict: true,
             tick: 0,
@@ -121,7 +129,14 @@ impl<P: Payload> StoreCore<P> {
         self.alive()?;
         check_id(kind, id)?;
         let key = kind.key(id);
-        let Some(entry) = self.entries.get(&key) else {
+        // A signature is only good while its ticket is the current one.
+        let current = if kind == Kind::Signature {
+            self.current_ticket()
+        } else {
+            None
+        };
+        let tick = self.tick.wrapping_add(1);
+        let Some(entry) = self.entries.get_mut(&key) else {
             return Ok(if self.has_backend {
                 Lookup::Load {
                     key,
@@ -134,13 +149,60 @@ impl<P: Payload> StoreCore<P> {
         let Some(record) = &entry.record else {
             return Ok(Lookup::Absent);
         };
-        if record.is_expired(now) || self.ticket_is_stale(kind, entry) {
+        let stale = matches!((record.meta.ticket, current), (Some(a), Some(b)) if a != b);
+        if record.is_expired(now) || stale {
             self.forget(&key);
             return Ok(Lookup::Absent);
         }
+        // One map lookup for the hit and its LRU touch.
         let payload = record.payload.clone();
-        self.touch(kind, &key);
+        if kind == Kind::Signature {
+            entry.used = tick;
+            self.tick = tick;
+        }
         Ok(Lookup::Hit(payload))
+    }
+
+    /// A signature's handle (a number), for `signature_by_handle`.
+    pub fn signature_handle(&self, url: &str) -> Option<u64> {
+        self.entries
+            .handle(&Kind::Signature.key(url))
+            .map(Handle::pack)
+    }
+
+    /// Whether the signature a host remembered with this handle (and the
+    /// payload it had) may be served now: the same checks as `lookup`
+    /// (expiry, its ticket still current) and the same LRU touch, without
+    /// the URL crossing again. A handle names one value: any change to the
+    /// entry gives it a new one. False: ask by URL.
+    pub fn signature_live(&mut self, handle: u64, now: u64) -> bool {
+        if self.destroyed {
+            return false;
+        }
+        let current = self.current_ticket();
+        let tick = self.tick.wrapping_add(1);
+        let Some(entry) = self.entries.by_handle_mut(Handle::unpack(handle)) else {
+            return false;
+        };
+        let Some(record) = entry.record.as_ref() else {
+            return false;
+        };
+        if record.is_expired(now)
+            || matches!((record.meta.ticket, current), (Some(a), Some(b)) if a != b)
+        {
+            return false;
+        }
+        entry.used = tick;
+        self.tick = tick;
+        true
+    }
+
+    /// The ticket hash of the global record, if known here.
+    fn current_ticket(&self) -> Option<u64> {
+        self.entries
+            .get("global")
+            .and_then(|g| g.record.as_ref())
+            .and_then(|r| r.meta.ticket)
     }
 
     /// The record itself, if cached and live (the credential logic reads its
@@ -299,7 +361,12 @@ impl<P: Payload> StoreCore<P> {
             .get(&key)
             .and_then(|e| e.record.clone())
             .filter(|r| !r.is_expired(now));
-        self.save_onto(kind, id, current.as_ref(), info, merge, now)
+        let incoming = Incoming {
+            info,
+            merge,
+            made: None,
+        };
+        self.save_onto(kind, id, current.as_ref(), incoming, now)
             .map(Lookup::Hit)
     }
 
@@ -310,16 +377,16 @@ impl<P: Payload> StoreCore<P> {
         kind: Kind,
         id: &str,
         base: Option<&Record<P>>,
-        info: &str,
-        merge: bool,
+        incoming: Incoming<P>,
         now: u64,
     ) -> Result<P, Error> {
+        let Incoming { info, merge, made } = incoming;
         self.alive()?;
         check_id(kind, id)?;
         let record = match (merge, base) {
             (true, Some(base)) => base.merged(kind, &counted(kind, Some(base), info), now)?,
             (true, None) => Record::from_info(kind, &counted::<P>(kind, None, info), now)?,
-            (false, _) => Record::from_info(kind, info, now)?,
+            (false, _) => Record::from_info_with(kind, info, made, now)?,
         };
         Ok(self.put(kind, id, record, now))
     }
@@ -364,20 +431,26 @@ impl<P: Payload> StoreCore<P> {
         for key in &expired {
             self.forget(key);
         }
-        let mut writes = Vec::new();
-        for (key, entry) in self.entries.iter_mut() {
-            if entry.state != State::Dirty {
+        let dirty: Vec<String> = self
+            .entries
+            .iter()
+            .filter(|(_, e)| e.state == State::Dirty)
+            .map(|(k, _)| k.clone())
+            .collect();
+        let mut writes = Vec::with_capacity(dirty.len());
+        for key in dirty {
+            let Some(entry) = self.entries.get_mut(&key) else {
                 continue;
-            }
+            };
             entry.state = State::Writing { again: false };
             writes.push(match &entry.record {
                 Some(r) => Write {
-                    key: key.clone(),
                     value: Some(r.encode()),
                     ttl_ms: r.expires_at.map_or(0, |e| e.saturating_sub(now).max(1)),
+                    key,
                 },
                 None => Write {
-                    key: key.clone(),
+                    key,
                     value: None,
                     ttl_ms: 0,
                 },

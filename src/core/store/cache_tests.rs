@@ -213,8 +213,11 @@ fn an_update_lands_even_when_a_full_cache_evicted_what_it_loaded() {
             Kind::Signature,
             "https://b.test/",
             base.as_ref(),
-            r#"{"b":2}"#,
-            true,
+            Incoming {
+                info: r#"{"b":2}"#,
+                merge: true,
+                made: None,
+            },
             0,
         )
         .unwrap();
@@ -559,4 +562,54 @@ fn clear_forgets_everything_here() {
     s.clear();
     assert_eq!((s.signature_count(), s.dirty_count()), (0, 0));
     assert_eq!(load_key(s.lookup(Kind::Card, "", 0).unwrap()).0, "card");
+}
+
+#[test]
+fn a_remembered_handle_answers_like_a_lookup_until_the_entry_changes() {
+    let mut s = core(10);
+    s.save(
+        Kind::Global,
+        "",
+        r#"{"accessToken":"a","jsapi_ticket":"t1"}"#,
+        false,
+        0,
+    )
+    .unwrap();
+    let sig = r#"{"jsapi_ticket":"t1","signature":"s","expires_in":10}"#;
+    s.save(Kind::Signature, "https://a.test/", sig, false, 0)
+        .unwrap();
+    let h = s.signature_handle("https://a.test/").unwrap();
+    assert!(s.signature_live(h, 1));
+    // Expired: not live (the lookup by key then purges it).
+    assert!(!s.signature_live(h, 10_000));
+    // Saved again: the handle named the old value.
+    s.save(Kind::Signature, "https://a.test/", sig, false, 1)
+        .unwrap();
+    assert!(!s.signature_live(h, 2));
+    let h = s.signature_handle("https://a.test/").unwrap();
+    assert!(s.signature_live(h, 2));
+    // A new ticket makes the signature stale.
+    s.save(Kind::Global, "", r#"{"jsapi_ticket":"t2"}"#, true, 2)
+        .unwrap();
+    assert!(!s.signature_live(h, 3));
+    assert_eq!(
+        s.lookup(Kind::Signature, "https://a.test/", 3).unwrap(),
+        Lookup::Absent
+    );
+    for w in s.flush_batch(4) {
+        s.write_done(&w.key, true, 4);
+    }
+    // Its slot reused by another key: the old handle still misses.
+    s.save(
+        Kind::Signature,
+        "https://b.test/",
+        r#"{"jsapi_ticket":"t2","signature":"b"}"#,
+        false,
+        5,
+    )
+    .unwrap();
+    assert!(!s.signature_live(h, 6));
+    assert!(s.signature_live(s.signature_handle("https://b.test/").unwrap(), 6));
+    s.destroy();
+    assert!(!s.signature_live(h, 7));
 }

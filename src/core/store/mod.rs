@@ -5,11 +5,12 @@
 //! back. Names follow wechat-jssdk's Store so users can switch.
 
 mod cache;
+mod keyed;
 pub mod meta;
 pub mod payload;
 pub mod record;
 
-pub use cache::{Lookup, Reread, StoreConfig, StoreCore, Write};
+pub use cache::{Incoming, Lookup, Reread, StoreConfig, StoreCore, Write};
 pub use payload::Payload;
 pub use record::{Kind, Record};
 

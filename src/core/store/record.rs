@@ -53,13 +53,18 @@ impl Kind {
 
     /// The backend key. Backends namespace further (per appId, per prefix).
     pub fn key(self, id: &str) -> String {
-        match self {
-            Kind::Global => "global".to_owned(),
-            Kind::Card => "card".to_owned(),
-            Kind::Signature => format!("sig:{id}"),
-            Kind::OAuth => format!("oauth:{id}"),
-            Kind::MpSession => format!("mp:{id}"),
-        }
+        let prefix = match self {
+            Kind::Global => return "global".to_owned(),
+            Kind::Card => return "card".to_owned(),
+            Kind::Signature => "sig:",
+            Kind::OAuth => "oauth:",
+            Kind::MpSession => "mp:",
+        };
+        // Not format!: this runs on every memory hit.
+        let mut key = String::with_capacity(prefix.len() + id.len());
+        key.push_str(prefix);
+        key.push_str(id);
+        key
     }
 }
 
@@ -74,11 +79,22 @@ const MAX_LIFE_MS: u64 = 10 * 365 * 86_400_000;
 /// its `expires_in` is the access_token's, not the record's.
 pub const OAUTH_RECORD_MS: u64 = 30 * 86_400_000;
 
+/// C0 and C1 control characters, by bytes (this runs on every memory hit):
+/// in UTF-8 the C1 range U+0080..U+009F is 0xC2 followed by 0x80..0x9F.
+fn has_control(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.iter().enumerate().any(|(i, &c)| {
+        c < 0x20
+            || c == 0x7f
+            || (c == 0xc2 && b.get(i + 1).is_some_and(|n| (0x80..0xa0).contains(n)))
+    })
+}
+
 pub fn check_id(kind: Kind, id: &str) -> Result<(), Error> {
     let ok = if kind.is_singleton() {
         id.is_empty()
     } else {
-        !id.is_empty() && id.len() <= MAX_ID_LEN && !id.chars().any(char::is_control)
+        !id.is_empty() && id.len() <= MAX_ID_LEN && !has_control(id)
     };
     if ok {
         Ok(())
@@ -165,10 +181,22 @@ pub fn meta_of(kind: Kind, obj: &RawObject) -> Meta {
 impl<P: Payload> Record<P> {
     /// `save*`: a record from a caller's info (JSON object text).
     pub fn from_info(kind: Kind, info: &str, now: u64) -> Result<Record<P>, Error> {
+        Record::from_info_with(kind, info, None, now)
+    }
+
+    /// `from_info` with the payload the host already made from the same
+    /// info (a frozen copy sharing the caller's strings), so it is not
+    /// parsed from the text a second time.
+    pub fn from_info_with(
+        kind: Kind,
+        info: &str,
+        made: Option<P>,
+        now: u64,
+    ) -> Result<Record<P>, Error> {
         let obj = parse_info(info)?;
         let expires_at = expiry_of(kind, &obj, now).map_err(bad_input)?;
         Ok(Record {
-            payload: P::from_json(info),
+            payload: made.unwrap_or_else(|| P::from_json(info)),
             expires_at,
             meta: meta_of(kind, &obj),
         })
@@ -368,5 +396,9 @@ mod tests {
         assert!(check_id(Kind::OAuth, &"k".repeat(5000)).is_err());
         assert!(check_id(Kind::Card, "x").is_err());
         assert!(check_id(Kind::Signature, "https://a.test/?x=1").is_ok());
+        for c in ['\u{0}', '\u{1f}', '\u{7f}', '\u{80}', '\u{9f}'] {
+            assert!(check_id(Kind::OAuth, &format!("a{c}b")).is_err(), "{c:?}");
+        }
+        assert!(check_id(Kind::OAuth, "é\u{a0}中").is_ok());
     }
 }

@@ -8,7 +8,7 @@ import { ServerCore, StoreKind } from 'wxsession-bg';
 import { codedError } from '../shared/errors.js';
 import { ensureStarted } from '../shared/loader.js';
 import { checkOptions, intIn } from '../shared/options.js';
-import { checkKey, infoText } from '../shared/info.js';
+import { checkKey, infoText, frozenCopy } from '../shared/info.js';
 import { backendHost, checkBackend } from './backend-host.js';
 import { Driver } from './driver.js';
 
@@ -50,6 +50,13 @@ export class Store {
     }, Date.now());
     this._host = host;
     this._driver = new Driver(this._core, host);
+    // url -> { handle, info } of a signature the core served, so a
+    // repeated hit asks the core with two numbers instead of copying the URL
+    // across. The core still decides every use (expiry, ticket, LRU; any
+    // change to the entry retires its handle); this only remembers what it
+    // answered. Bounded like the core's own map.
+    this._handles = new Map();
+    this._handlesMax = o.maxSignatures !== undefined ? o.maxSignatures : 10000;
     this._timer = null;
     this._destroyed = false;
     this._schedule();
@@ -67,14 +74,11 @@ export class Store {
   }
 
   _read(kind, id) {
-    let hit;
-    try {
-      hit = this._core.get(kind, id, Date.now());
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    if (hit !== true) return Promise.resolve(hit);
-    return this._driver.run(this._core.startGet(kind, id, Date.now()));
+    // One wasm call: the frozen record, undefined, true (ask the backend)
+    // or an Error to reject with.
+    const hit = this._core.get(kind, id, Date.now());
+    if (hit === true) return this._driver.run(this._core.startGet(kind, id, Date.now()));
+    return hit instanceof Error ? Promise.reject(hit) : Promise.resolve(hit);
   }
 
   _write(kind, id, info, merge, flush) {
@@ -84,7 +88,10 @@ export class Store {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this._driver.run(this._core.startSave(kind, id, text, merge, flush, Date.now()));
+    // A plain save keeps a frozen copy sharing the caller's strings (no
+    // second copy of each string from parsing the text again).
+    const made = merge ? undefined : frozenCopy(info);
+    return this._driver.run(this._core.startSave(kind, id, text, made, merge, flush, Date.now()));
   }
 
   _key(what, key) {
@@ -100,8 +107,20 @@ export class Store {
   updateGlobalToken(info) { return this._write(GLOBAL, '', info, true, true); }
 
   getSignature(url) {
+    const known = this._handles.get(url);
+    if (known !== undefined) {
+      if (this._core.signatureLive(known.handle, Date.now())) return Promise.resolve(known.info);
+      this._handles.delete(url);
+    }
     if (typeof url !== 'string') return Promise.reject(this._key('url', url));
-    return this._read(SIGNATURE, url);
+    const hit = this._core.get(SIGNATURE, url, Date.now());
+    if (hit === true) return this._driver.run(this._core.startGet(SIGNATURE, url, Date.now()));
+    if (hit instanceof Error) return Promise.reject(hit);
+    if (hit !== undefined) {
+      if (this._handles.size >= this._handlesMax) this._handles.clear();
+      this._handles.set(url, { handle: this._core.signatureHandle(url), info: hit });
+    }
+    return Promise.resolve(hit);
   }
   saveSignature(url, info) { return this._keyed('url', url, (k) => this._write(SIGNATURE, k, info, false, false)); }
   updateSignature(url, info) { return this._keyed('url', url, (k) => this._write(SIGNATURE, k, info, true, false)); }

@@ -30,3 +30,43 @@ export function infoText(info) {
   }
   return text;
 }
+
+const NOT_PLAIN = {};
+
+function copyPlain(value, depth) {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') return isFinite(value) ? value : NOT_PLAIN;
+  if (typeof value !== 'object' || depth > 64) return NOT_PLAIN;
+  if (Array.isArray(value)) {
+    const out = new Array(value.length);
+    for (let i = 0; i < value.length; i++) {
+      const v = copyPlain(value[i], depth + 1);
+      if (v === NOT_PLAIN) return NOT_PLAIN;
+      out[i] = v;
+    }
+    return Object.freeze(out);
+  }
+  const proto = Object.getPrototypeOf(value);
+  if ((proto !== Object.prototype && proto !== null) || typeof value.toJSON === 'function') return NOT_PLAIN;
+  const out = {};
+  const keys = Object.keys(value);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
+    if (k === '__proto__') return NOT_PLAIN;
+    const v = copyPlain(value[k], depth + 1);
+    if (v === NOT_PLAIN) return NOT_PLAIN;
+    out[k] = v;
+  }
+  return Object.freeze(out);
+}
+
+/**
+ * A deep-frozen copy of an info that JSON would keep as it is (plain
+ * objects, arrays, strings, finite numbers, booleans, null), sharing its
+ * strings; undefined when JSON would change something (a Date, a toJSON,
+ * an undefined field...): then the store parses the JSON text instead.
+ */
+export function frozenCopy(info) {
+  const copy = copyPlain(info, 0);
+  return copy === NOT_PLAIN ? undefined : copy;
+}

@@ -128,7 +128,7 @@ impl ServerCoreJs {
         .unwrap_or(JsValue::UNDEFINED)
     }
 
-    fn start(&mut self, op: Op, now: f64) -> JsValue {
+    fn start(&mut self, op: Op<JsInfo>, now: f64) -> JsValue {
         let started = self.inner.start(op, ms(now));
         self.started(started)
     }
@@ -185,16 +185,32 @@ impl ServerCoreJs {
             .map_err(to_js)
     }
 
-    /// A memory read: the frozen info, `undefined` when known absent, or
-    /// `true` when only the backend can tell (then `startGet`).
-    pub fn get(&mut self, kind_: StoreKind, id: &str, now: f64) -> Result<JsValue, JsValue> {
-        Ok(
-            match self.inner.lookup(kind(kind_), id, ms(now)).map_err(to_js)? {
-                Lookup::Hit(p) => p.0,
-                Lookup::Absent => JsValue::UNDEFINED,
-                Lookup::Load { .. } => JsValue::TRUE,
-            },
-        )
+    /// A memory read: the frozen info, `undefined` when known absent, `true`
+    /// when only the backend can tell (then `startGet`), or a coded Error to
+    /// reject with. The error is returned, not thrown: this is the hot path,
+    /// and a plain return skips wasm-bindgen's result slot.
+    pub fn get(&mut self, kind_: StoreKind, id: &str, now: f64) -> JsValue {
+        match self.inner.lookup(kind(kind_), id, ms(now)) {
+            Ok(Lookup::Hit(p)) => p.0,
+            Ok(Lookup::Absent) => JsValue::UNDEFINED,
+            Ok(Lookup::Load { .. }) => JsValue::TRUE,
+            Err(e) => to_js(e),
+        }
+    }
+
+    /// The handle of a signature just read, for `signatureLive`.
+    #[wasm_bindgen(js_name = signatureHandle)]
+    pub fn signature_handle(&self, url: &str) -> Option<f64> {
+        self.inner.signature_handle(url).map(|h| h as f64)
+    }
+
+    /// Whether the signature the glue remembered under this handle may be
+    /// served now (every check a lookup makes, and its LRU touch). Numbers
+    /// only: this is the memory hit of `Store.getSignature`.
+    #[wasm_bindgen(js_name = signatureLive)]
+    pub fn signature_live(&mut self, handle: f64, now: f64) -> bool {
+        (0.0..=9_007_199_254_740_991.0).contains(&handle)
+            && self.inner.signature_live(handle as u64, ms(now))
     }
 
     /// A record read ahead of need (MongoStore's start-up preload).
@@ -237,21 +253,28 @@ impl ServerCoreJs {
         )
     }
 
+    /// `made`: a deep-frozen copy of the info the glue made (sharing the
+    /// caller's strings), kept as the payload of a plain save; `undefined`
+    /// to have the core parse `info` itself.
     #[wasm_bindgen(js_name = startSave)]
+    #[allow(clippy::too_many_arguments)] // a typed boundary signature, one argument per field
     pub fn start_save(
         &mut self,
         kind_: StoreKind,
         id: String,
         info: String,
+        made: JsValue,
         merge: bool,
         flush: bool,
         now: f64,
     ) -> JsValue {
+        let made = (!made.is_undefined()).then_some(JsInfo(made));
         self.start(
             Op::Save {
                 kind: kind(kind_),
                 id,
                 info,
+                made,
                 merge,
                 flush,
             },
