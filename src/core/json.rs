@@ -1,5 +1,6 @@
 //! The little JSON the core speaks: flat objects of strings, whole numbers,
-//! booleans, nulls and lists of whole numbers (options, the stored token).
+//! booleans, nulls and lists of whole numbers or of strings (options, the
+//! stored token).
 //! Hand-written: serde_json and float formatting cost more than the whole
 //! session machine in the mini-program's size budget.
 
@@ -16,6 +17,7 @@ pub enum Value {
     Int(i64),
     Str(String),
     Ints(Vec<i64>),
+    Strs(Vec<String>),
 }
 
 /// Parses one flat object, members in order. Errors carry `code`. The
@@ -37,6 +39,9 @@ pub fn parse_object(text: &str, code: ErrorCode) -> Result<Vec<(String, Value)>,
             b't' => Value::Bool(true),
             b'f' => Value::Bool(false),
             b'n' => Value::Null,
+            b'[' if raw[1..].trim_start().starts_with('"') => {
+                Value::Strs(str_list(raw).ok_or_else(|| bad(key, "must be a list of strings"))?)
+            }
             b'[' => Value::Ints(
                 int_list(raw).ok_or_else(|| bad(key, "must be a list of whole numbers"))?,
             ),
@@ -65,6 +70,33 @@ fn int_list(raw: &str) -> Option<Vec<i64>> {
     inner.split(',').map(|n| whole(n.trim()).ok()).collect()
 }
 
+/// `["a", "b"]` (already valid JSON): strings only, nothing nested. One
+/// pass: each element's end is found by skipping escapes, then decoded.
+fn str_list(raw: &str) -> Option<Vec<String>> {
+    let mut rest = raw[1..raw.len() - 1].trim_start();
+    let mut out = Vec::new();
+    loop {
+        let b = rest.as_bytes();
+        if b.first() != Some(&b'"') {
+            return None;
+        }
+        let mut end = 1;
+        loop {
+            match b.get(end)? {
+                b'"' => break,
+                b'\\' => end += 2,
+                _ => end += 1,
+            }
+        }
+        out.push(RawObject::raw_str(&rest[..=end])?);
+        rest = rest[end + 1..].trim_start();
+        match rest.strip_prefix(',') {
+            Some(more) => rest = more.trim_start(),
+            None => return rest.is_empty().then_some(out),
+        }
+    }
+}
+
 /// `s` as a JSON string literal, also for naming keys and values in messages.
 pub fn quote(s: &str) -> String {
     let mut out = String::new();
@@ -88,6 +120,10 @@ pub fn write_object(members: &[(&str, Value)]) -> String {
             Value::Str(s) => out.push_str(&quote(s)),
             Value::Ints(list) => {
                 let list: Vec<String> = list.iter().map(i64::to_string).collect();
+                out.push_str(&format!("[{}]", list.join(",")));
+            }
+            Value::Strs(list) => {
+                let list: Vec<String> = list.iter().map(|s| quote(s)).collect();
                 out.push_str(&format!("[{}]", list.join(",")));
             }
         }
@@ -117,6 +153,20 @@ mod tests {
             [Ints(vec![]), Int(-i64::MAX)]
         );
         assert_eq!(values(" {} ").unwrap(), []);
+        assert_eq!(
+            values(r#"{"s":[ "a" , "b\"]\\" ,"\u00e9,"],"e":["x"]}"#).unwrap(),
+            [
+                Strs(vec!["a".into(), "b\"]\\".into(), "é,".into()]),
+                Strs(vec!["x".into()])
+            ]
+        );
+        for bad in [
+            r#"{"s":["a",1]}"#,
+            r#"{"s":["a",["b"]]}"#,
+            r#"{"s":["a",null]}"#,
+        ] {
+            assert!(values(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
@@ -149,7 +199,7 @@ mod tests {
             "", " ", "[]", "null", r#""s""#, "{", r#"{"a""#, r#"{"a":"#, r#"{"a":1"#, r#"{"a":"x"#,
             r#"{"a":[1,"#, r#"{"a":"\u12"#, r#"{"a":1} x"#, r#"{"a":1}}"#, r#"{"a":1,}"#, "{,}", "{a:1}",
             r#"{"a" 1}"#, r#"{"a":tru}"#, r#"{"a":{}}"#, r#"{"a":{"b":1}}"#, r#"{"a":[[1]]}"#,
-            r#"{"a":["x"]}"#, r#"{"a":[1,{}]}"#, r#"{"a":1,"a":2}"#, r#"{"a":1.5}"#, r#"{"a":1e3}"#,
+            r#"{"a":["x",1]}"#, r#"{"a":[1,{}]}"#, r#"{"a":1,"a":2}"#, r#"{"a":1.5}"#, r#"{"a":1e3}"#,
             r#"{"a":[1.0]}"#, r#"{"a":01}"#, r#"{"a":-}"#, r#"{"a":+1}"#, r#"{"a":9223372036854775808}"#,
             "{\"a\":\"\u{1}\"}", r#"{"a":"\x"}"#, r#"{"a":"\u12g4"}"#, &huge,
         ];

@@ -6,6 +6,7 @@ use crate::core::config::{
 };
 use crate::core::error::{Error, ErrorCode};
 use crate::core::json::{self, quote, Value};
+use crate::core::url::UrlScope;
 
 const TIMEOUT_RULE: &str = "timeout must be 1..600000 ms";
 
@@ -31,6 +32,7 @@ pub struct ClientOptions {
     pub storage_key: Option<String>,
     pub storage_path: Option<String>,
     pub check_session: Option<String>,
+    pub token_origins: Option<Vec<String>>,
     pub relogin_on: Option<Vec<u16>>,
     pub max_relogin: Option<u32>,
     pub timeout: Option<u64>,
@@ -41,8 +43,13 @@ pub struct ClientOptions {
 /// The options after defaults and checks; what the host glue reads.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResolvedOptions {
+    /// baseUrl's origin and path without a trailing '/': a plain `/path`
+    /// extends it as is (see `UrlScope::base_prefix`).
     pub base_url: String,
+    /// The exchange's absolute URL, resolved and checked like a request's.
     pub login_url: Option<String>,
+    /// Where requests may go with the token.
+    pub scope: UrlScope,
     pub token_header: String,
     pub token_prefix: String,
     pub storage_key: String,
@@ -91,6 +98,7 @@ impl ClientOptions {
                 "storageKey" => o.storage_key = string(k, v)?,
                 "storagePath" => o.storage_path = string(k, v)?,
                 "checkSession" => o.check_session = string(k, v)?,
+                "tokenOrigins" => o.token_origins = strings(k, v)?,
                 "reloginOn" => o.relogin_on = statuses(v)?,
                 "maxRelogin" => o.max_relogin = whole(k, v, MAX_RELOGIN_RULE)?,
                 "timeout" => o.timeout = whole(k, v, TIMEOUT_RULE)?,
@@ -103,25 +111,24 @@ impl ClientOptions {
     }
 
     pub fn resolve(self, host: HostKind) -> Result<(ResolvedOptions, SessionConfig), Error> {
-        if !(self.base_url.is_empty() || is_http_url(&self.base_url)) {
-            return Err(bad(format!(
-                "baseUrl must start with http:// or https://, not {}",
-                quote(&self.base_url)
-            )));
-        }
+        let scope = UrlScope::new(
+            &self.base_url,
+            self.token_origins.as_deref().unwrap_or_default(),
+        )?;
         if !self.exchange && self.login_url.as_deref().is_none_or(str::is_empty) {
             return Err(bad(
                 "give loginUrl (the backend's code exchange) or an exchange function".into(),
             ));
         }
-        if let Some(url) = &self.login_url {
-            if self.base_url.is_empty() && !is_http_url(url) {
-                return Err(bad(format!(
-                    "loginUrl {} is relative but no baseUrl is set",
-                    quote(url)
-                )));
-            }
-        }
+        // The exchange goes where the token may go: it is the backend.
+        let login_url = match self.login_url.as_deref() {
+            Some(url) if !url.is_empty() => Some(
+                scope
+                    .resolve(url)
+                    .map_err(|e| bad(format!("loginUrl: {}", e.message)))?,
+            ),
+            _ => None,
+        };
         if host != HostKind::MiniProgram && !self.get_code {
             return Err(bad(
                 "outside a mini-program there is no wx.login: pass getCode: async () => code"
@@ -139,8 +146,10 @@ impl ClientOptions {
             )));
         }
         let token_prefix = self.token_prefix.unwrap_or_else(|| "Bearer ".into());
-        if token_prefix.chars().any(char::is_control) {
-            return Err(bad("tokenPrefix must not contain control characters".into()));
+        if !token_prefix.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+            return Err(bad(
+                "tokenPrefix must be printable ASCII (a header carries nothing else)".into(),
+            ));
         }
         let storage_key = self.storage_key.unwrap_or_else(|| "wxsession".into());
         if storage_key.is_empty() {
@@ -171,8 +180,9 @@ impl ClientOptions {
             self.expiry_margin.unwrap_or(defaults.expiry_margin_ms),
         )?;
         let resolved = ResolvedOptions {
-            base_url: self.base_url.trim_end_matches('/').to_owned(),
-            login_url: self.login_url,
+            base_url: scope.base_prefix(),
+            login_url,
+            scope,
             token_header,
             token_prefix,
             storage_key,
@@ -181,10 +191,6 @@ impl ClientOptions {
         };
         Ok((resolved, config))
     }
-}
-
-fn is_http_url(s: &str) -> bool {
-    s.starts_with("https://") || s.starts_with("http://")
 }
 
 /// RFC 9110 token characters.
@@ -223,6 +229,16 @@ fn whole<T: TryFrom<i64>>(key: &str, v: Value, rule: &str) -> Result<Option<T>, 
         Value::Null => Ok(None),
         Value::Int(n) => T::try_from(n).map(Some).map_err(|_| out_of_range(rule, n)),
         _ => Err(wrong_type(key, "a whole number")),
+    }
+}
+
+fn strings(key: &str, v: Value) -> Result<Option<Vec<String>>, Error> {
+    match v {
+        Value::Null => Ok(None),
+        Value::Strs(list) => Ok(Some(list)),
+        // `[]` reads as an empty list of numbers.
+        Value::Ints(list) if list.is_empty() => Ok(Some(Vec::new())),
+        _ => Err(wrong_type(key, "a list of strings")),
     }
 }
 
@@ -371,7 +387,7 @@ mod tests {
         );
         assert_eq!(
             r.to_json(),
-            r#"{"baseUrl":"https://a.test","loginUrl":"/l","tokenHeader":"Authorization","tokenPrefix":"Token \"x\"","storageKey":"wxsession","storagePath":null,"timeout":5000}"#
+            r#"{"baseUrl":"https://a.test","loginUrl":"https://a.test/l","tokenHeader":"Authorization","tokenPrefix":"Token \"x\"","storageKey":"wxsession","storagePath":null,"timeout":5000}"#
         );
         assert_eq!(
             ClientOptions::from_json("{}").unwrap(),

@@ -60,6 +60,14 @@ impl SessionCore {
         self.options.to_json()
     }
 
+    /// The absolute URL for a request's `url`, if the token may go there;
+    /// throws BAD_CONFIG otherwise. Hosts skip this for a plain `/path`,
+    /// which extends `options.baseUrl` as is.
+    #[wasm_bindgen(js_name = resolveUrl)]
+    pub fn resolve_url(&self, url: &str) -> Result<String, JsValue> {
+        self.options.scope.resolve(url).map_err(to_js)
+    }
+
     /// Adopts what storage held under `options.storageKey`, if still valid.
     pub fn restore(&mut self, stored: Option<String>, now: f64) -> bool {
         self.inner.restore(stored.as_deref(), ms(now))
