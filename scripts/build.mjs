@@ -55,12 +55,16 @@ export function wasmFeatures(file) {
 async function buildWasm(variant) {
   const target = join(root, 'target', 'mvp');
   const features = variant === 'server' ? [] : ['--no-default-features'];
-  // immediate-abort + optimize_for_size drop std's panic formatting: the
-  // core never panics on input, and the size budget is 48 KB gzip.
+  // immediate-abort + optimize_for_size drop std's panic formatting, and
+  // fmt-debug/location-detail the Debug impls and panic locations nothing
+  // prints: the core never panics on input, and the size budget is 48 KB gzip.
   await step(`cargo +nightly build ${variant} (wasm32, MVP, build-std)`, () => run('cargo', [
     '+nightly', 'build', '--lib', '--release', '--target', 'wasm32-unknown-unknown', ...features,
     '-Zbuild-std=std,panic_abort', '-Zbuild-std-features=optimize_for_size', '--quiet',
-  ], { RUSTFLAGS: '-Ctarget-cpu=mvp -Zunstable-options -Cpanic=immediate-abort', CARGO_TARGET_DIR: target }));
+  ], {
+    RUSTFLAGS: '-Ctarget-cpu=mvp -Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none',
+    CARGO_TARGET_DIR: target,
+  }));
   const raw = join(target, 'wasm32-unknown-unknown', 'release', 'wxsession.wasm');
   const out = join(gen, variant);
   rmSync(out, { recursive: true, force: true });
@@ -69,8 +73,12 @@ async function buildWasm(variant) {
   ]));
   const wasm = join(out, 'wxsession_bg.wasm');
   // npm binaryen, never Debian's (v108 corrupts wasm-bindgen output).
+  // --converge repeats -Oz until it stops shrinking; the memory flags state
+  // what holds for rustc's output (memory starts zeroed, the stack and data
+  // sit far above address 1024) and let it drop zero data and fold offsets.
   await step(`wasm-opt -Oz (npm binaryen, ${variant})`, () => run(bin('wasm-opt'), [
-    wasm, '-Oz', '--mvp-features', '--enable-mutable-globals', '--enable-sign-ext', '-o', wasm,
+    wasm, '-Oz', '--converge', '--zero-filled-memory', '--low-memory-unused',
+    '--mvp-features', '--enable-mutable-globals', '--enable-sign-ext', '-o', wasm,
   ]));
   const used = wasmFeatures(wasm);
   const extra = used.filter((f) => !ALLOWED_FEATURES.has(f));

@@ -28,10 +28,10 @@ pub fn parse_object(text: &str, code: ErrorCode) -> Result<Vec<(String, Value)>,
         return Err(Error::new(code, "not a JSON object: longer than 64 KiB"));
     }
     let obj = RawObject::parse(text).map_err(|e| match e {
-        ParseError::Duplicate(key) => Error::new(code, format!("{} is given twice", quote(&key))),
+        ParseError::Duplicate(key) => Error::new(code, cat(&[&quote(&key), " is given twice"])),
         ParseError::Syntax => Error::new(code, "not a JSON object"),
     })?;
-    let bad = |key: &str, what: &str| Error::new(code, format!("{} {what}", quote(key)));
+    let bad = |key: &str, what: &str| Error::new(code, cat(&[&quote(key), " ", what]));
     let mut members = Vec::new();
     for (key, raw) in obj.members() {
         let value = match raw.as_bytes()[0] {
@@ -39,12 +39,13 @@ pub fn parse_object(text: &str, code: ErrorCode) -> Result<Vec<(String, Value)>,
             b't' => Value::Bool(true),
             b'f' => Value::Bool(false),
             b'n' => Value::Null,
-            b'[' if raw[1..].trim_start().starts_with('"') => {
-                Value::Strs(str_list(raw).ok_or_else(|| bad(key, "must be a list of strings"))?)
-            }
-            b'[' => Value::Ints(
-                int_list(raw).ok_or_else(|| bad(key, "must be a list of whole numbers"))?,
-            ),
+            b'[' => match int_list(raw) {
+                Some(list) => Value::Ints(list),
+                None => Value::Strs(
+                    str_list(raw)
+                        .ok_or_else(|| bad(key, "must be a list of whole numbers or of strings"))?,
+                ),
+            },
             b'{' => return Err(bad(key, "must not be an object")),
             _ => Value::Int(whole(raw).map_err(|what| bad(key, what))?),
         };
@@ -73,28 +74,46 @@ fn int_list(raw: &str) -> Option<Vec<i64>> {
 /// `["a", "b"]` (already valid JSON): strings only, nothing nested. One
 /// pass: each element's end is found by skipping escapes, then decoded.
 fn str_list(raw: &str) -> Option<Vec<String>> {
-    let mut rest = raw[1..raw.len() - 1].trim_start();
+    let b = raw.as_bytes();
+    let ws = |i: &mut usize| {
+        while matches!(b.get(*i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            *i += 1;
+        }
+    };
     let mut out = Vec::new();
+    let mut i = 1;
     loop {
-        let b = rest.as_bytes();
-        if b.first() != Some(&b'"') {
+        ws(&mut i);
+        let start = i;
+        if b.get(i) != Some(&b'"') {
             return None;
         }
-        let mut end = 1;
         loop {
-            match b.get(end)? {
+            i += 1;
+            match b.get(i)? {
                 b'"' => break,
-                b'\\' => end += 2,
-                _ => end += 1,
+                b'\\' => i += 1,
+                _ => {}
             }
         }
-        out.push(RawObject::raw_str(&rest[..=end])?);
-        rest = rest[end + 1..].trim_start();
-        match rest.strip_prefix(',') {
-            Some(more) => rest = more.trim_start(),
-            None => return rest.is_empty().then_some(out),
+        i += 1;
+        out.push(RawObject::raw_str(raw.get(start..i)?)?);
+        ws(&mut i);
+        match b.get(i)? {
+            b',' => i += 1,
+            _ => return Some(out),
         }
     }
+}
+
+/// `parts` joined: messages without `format!`, whose machinery costs the
+/// mini-program's wasm bytes at every call site.
+pub fn cat(parts: &[&str]) -> String {
+    let mut out = String::new();
+    for p in parts {
+        out.push_str(p);
+    }
+    out
 }
 
 /// `s` as a JSON string literal, also for naming keys and values in messages.
@@ -104,7 +123,18 @@ pub fn quote(s: &str) -> String {
     out
 }
 
-/// Writes one flat object; `Ints` come out as a list.
+fn list_of<T>(out: &mut String, list: &[T], write: impl Fn(&mut String, &T)) {
+    out.push('[');
+    for (i, item) in list.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write(out, item);
+    }
+    out.push(']');
+}
+
+/// Writes one flat object; `Ints` and `Strs` come out as lists.
 pub fn write_object(members: &[(&str, Value)]) -> String {
     let mut out = String::from("{");
     for (key, value) in members {
@@ -118,14 +148,8 @@ pub fn write_object(members: &[(&str, Value)]) -> String {
             Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             Value::Int(n) => out.push_str(&n.to_string()),
             Value::Str(s) => out.push_str(&quote(s)),
-            Value::Ints(list) => {
-                let list: Vec<String> = list.iter().map(i64::to_string).collect();
-                out.push_str(&format!("[{}]", list.join(",")));
-            }
-            Value::Strs(list) => {
-                let list: Vec<String> = list.iter().map(|s| quote(s)).collect();
-                out.push_str(&format!("[{}]", list.join(",")));
-            }
+            Value::Ints(list) => list_of(&mut out, list, |o, n| o.push_str(&n.to_string())),
+            Value::Strs(list) => list_of(&mut out, list, |o, s| write_str(o, s)),
         }
     }
     out.push('}');
@@ -219,7 +243,7 @@ mod tests {
         assert_eq!(said(r#"{"d":1,"d":1}"#), r#""d" is given twice"#);
         assert_eq!(
             said(r#"{"o":[1,"x"]}"#),
-            r#""o" must be a list of whole numbers"#
+            r#""o" must be a list of whole numbers or of strings"#
         );
     }
 

@@ -5,7 +5,7 @@ use crate::core::config::{
     out_of_range, SessionConfig, EXPIRY_MARGIN_RULE, MAX_RELOGIN_RULE, RELOGIN_ON_RULE,
 };
 use crate::core::error::{Error, ErrorCode};
-use crate::core::json::{self, quote, Value};
+use crate::core::json::{self, cat, quote, Value};
 use crate::core::url::UrlScope;
 
 const TIMEOUT_RULE: &str = "timeout must be 1..600000 ms";
@@ -83,7 +83,7 @@ impl ClientOptions {
     /// counts as not given; unknown keys and wrong types are BAD_CONFIG.
     pub fn from_json(text: &str) -> Result<ClientOptions, Error> {
         let members = json::parse_object(text, ErrorCode::BadConfig)
-            .map_err(|e| bad(format!("options: {}", e.message)))?;
+            .map_err(|e| bad(cat(&["options: ", &e.message])))?;
         let mut o = ClientOptions::default();
         for (key, v) in members {
             let k = key.as_str();
@@ -104,7 +104,7 @@ impl ClientOptions {
                 "timeout" => o.timeout = whole(k, v, TIMEOUT_RULE)?,
                 "expiryMargin" => o.expiry_margin = whole(k, v, EXPIRY_MARGIN_RULE)?,
                 "wasmPath" => o.wasm_path = string(k, v)?,
-                _ => return Err(bad(format!("unknown option {}", quote(k)))),
+                _ => return Err(bad(cat(&["unknown option ", &quote(k)]))),
             }
         }
         Ok(o)
@@ -125,7 +125,7 @@ impl ClientOptions {
             Some(url) if !url.is_empty() => Some(
                 scope
                     .resolve(url)
-                    .map_err(|e| bad(format!("loginUrl: {}", e.message)))?,
+                    .map_err(|e| bad(cat(&["loginUrl: ", &e.message])))?,
             ),
             _ => None,
         };
@@ -157,7 +157,7 @@ impl ClientOptions {
         }
         let timeout = self.timeout.unwrap_or(10_000);
         if !(1..=600_000).contains(&timeout) {
-            return Err(out_of_range(TIMEOUT_RULE, timeout));
+            return Err(out_of_range(TIMEOUT_RULE, timeout as i64));
         }
         // Web and node pages have no wx.checkSession to call.
         let default_check = if host == HostKind::MiniProgram {
@@ -180,7 +180,7 @@ impl ClientOptions {
             self.expiry_margin.unwrap_or(defaults.expiry_margin_ms),
         )?;
         let resolved = ResolvedOptions {
-            base_url: scope.base_prefix(),
+            base_url: scope.base_prefix().to_owned(),
             login_url,
             scope,
             token_header,
@@ -203,7 +203,7 @@ fn bad(message: String) -> Error {
 }
 
 fn wrong_type(key: &str, what: &str) -> Error {
-    bad(format!("{key} must be {what}"))
+    bad(cat(&[key, " must be ", what]))
 }
 
 fn string(key: &str, v: Value) -> Result<Option<String>, Error> {

@@ -10,7 +10,8 @@
 //! parser could read as a different host (userinfo, backslashes, percent
 //! signs, non-ASCII or empty hosts) is refused, never interpreted. The
 //! resolved URL is rebuilt from the parts checked here, so what a host
-//! sends is exactly what was checked.
+//! sends is exactly what was checked. Written over bytes with static
+//! messages: this ships in the mini-program's size budget.
 
 use crate::core::error::{Error, ErrorCode};
 use crate::core::json::quote;
@@ -20,38 +21,15 @@ pub const MAX_URL_LEN: usize = 16 * 1024;
 /// The most `tokenOrigins` a session takes.
 pub const MAX_TOKEN_ORIGINS: usize = 100;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Origin {
-    https: bool,
-    /// Lowercase ASCII, or a bracketed IPv6 literal.
-    host: String,
-    port: u16,
-}
-
-impl Origin {
-    /// `scheme://host[:port]`, without the default port.
-    fn write(&self, out: &mut String) {
-        out.push_str(if self.https { "https://" } else { "http://" });
-        out.push_str(&self.host);
-        if self.port != default_port(self.https) {
-            out.push(':');
-            out.push_str(&self.port.to_string());
-        }
-    }
-
-    fn serialized(&self) -> String {
-        let mut out = String::new();
-        self.write(&mut out);
-        out
-    }
-}
-
-/// baseUrl and the origins the token may go to.
+/// baseUrl and the origins the token may go to. Origins are kept
+/// serialized (`https://host[:port]`, lowercase, no default port), so
+/// comparing them is comparing strings.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UrlScope {
-    /// baseUrl's origin and path; `None` when no baseUrl was given.
-    base: Option<(Origin, String)>,
-    token_origins: Vec<Origin>,
+    /// baseUrl's origin and path (no trailing '/'); empty without baseUrl.
+    base: String,
+    /// baseUrl's origin first (when given), then tokenOrigins.
+    allowed: Vec<String>,
 }
 
 impl UrlScope {
@@ -59,236 +37,204 @@ impl UrlScope {
     /// `tokenOrigins` only); otherwise an http(s) URL without query or
     /// fragment. Each token origin is exactly `scheme://host[:port]`.
     pub fn new(base_url: &str, token_origins: &[String]) -> Result<UrlScope, Error> {
-        let base = if base_url.is_empty() {
-            None
-        } else {
-            let p = split(base_url).map_err(|why| bad_base(base_url, why))?;
-            let origin = absolute_origin(&p).map_err(|why| bad_base(base_url, why))?;
-            if p.query.is_some() || p.fragment {
-                return Err(bad_base(base_url, "it must not have a query or fragment"));
+        let mut scope = UrlScope::default();
+        if !base_url.is_empty() {
+            let (origin, rest) = match split_origin(base_url, None) {
+                Ok((Some(origin), rest)) if stop(rest.as_bytes(), 0, b"?#") == rest.len() => {
+                    Ok((origin, rest))
+                }
+                Ok(_) => Err("it must be an http(s) URL without query or fragment"),
+                Err(why) => Err(why),
             }
-            let path = remove_dot_segments(p.path);
-            Some((origin, path.trim_end_matches('/').to_owned()))
-        };
+            .map_err(|why| refused("baseUrl", base_url, why))?;
+            let path = remove_dot_segments(rest);
+            scope.base = origin.clone() + path.trim_end_matches('/');
+            scope.allowed.push(origin);
+        }
         if token_origins.len() > MAX_TOKEN_ORIGINS {
             return Err(bad("tokenOrigins takes at most 100 origins".into()));
         }
-        let mut list = Vec::with_capacity(token_origins.len());
         for o in token_origins {
-            list.push(exact_origin(o).map_err(|why| {
-                bad(format!(
-                    "tokenOrigins: {} is not an origin like https://host[:port] ({why})",
-                    quote(o)
-                ))
-            })?);
+            match split_origin(o, None) {
+                Ok((Some(origin), "")) => scope.allowed.push(origin),
+                Ok(_) => return Err(refused("tokenOrigins", o, "an origin has no path")),
+                Err(why) => return Err(refused("tokenOrigins", o, why)),
+            }
         }
-        Ok(UrlScope {
-            base,
-            token_origins: list,
-        })
+        Ok(scope)
     }
 
     /// baseUrl as relative URLs extend it: origin and path, no trailing '/'
     /// (hosts prepend it to a plain `/path` without asking the core).
-    pub fn base_prefix(&self) -> String {
-        match &self.base {
-            Some((origin, path)) => origin.serialized() + path,
-            None => String::new(),
-        }
+    pub fn base_prefix(&self) -> &str {
+        &self.base
     }
 
     /// The absolute URL `reference` names, if the token may go there;
     /// otherwise BAD_CONFIG saying why. The fragment is dropped (hosts never
     /// send it).
     pub fn resolve(&self, reference: &str) -> Result<String, Error> {
-        if reference.len() > MAX_URL_LEN {
-            return Err(bad("the URL is longer than 16 KiB".into()));
-        }
-        let r = split(reference).map_err(|why| bad_url(reference, why))?;
-        if r.scheme.is_some() || r.authority.is_some() {
-            let origin = match (r.scheme, &self.base) {
-                (Some(_), _) => absolute_origin(&r),
-                // A network-path reference (`//host/x`) takes baseUrl's scheme.
-                (None, Some((base, _))) => authority(base.https, r.authority.unwrap_or_default()),
-                (None, None) => Err("a relative URL needs baseUrl"),
+        let base_origin = self.allowed.first().filter(|_| !self.base.is_empty());
+        let https = base_origin.map(|o| o.starts_with("https:"));
+        let (named, rest) =
+            split_origin(reference, https).map_err(|why| refused("request URL", reference, why))?;
+        let (origin, joined): (String, String);
+        let rest = match named {
+            Some(o) => {
+                if !self.allowed.contains(&o) {
+                    return Err(bad(o
+                        + " is neither baseUrl's origin nor in tokenOrigins: use \
+                        wx.request or fetch for other servers, or add it to tokenOrigins"));
+                }
+                origin = o;
+                rest
             }
-            .map_err(|why| bad_url(reference, why))?;
-            let allowed = self.base.iter().map(|(o, _)| o).chain(&self.token_origins);
-            if !allowed.into_iter().any(|o| *o == origin) {
-                return Err(bad(format!(
-                    "{} is neither baseUrl's origin nor in tokenOrigins, and the session sends its token \
-                     only there: use wx.request or fetch for other servers, or add it to tokenOrigins",
-                    origin.serialized()
-                )));
+            None => {
+                let Some(o) = base_origin else {
+                    return Err(refused(
+                        "request URL",
+                        reference,
+                        "a relative URL needs baseUrl",
+                    ));
+                };
+                // The directory is baseUrl's path: `/orders` and `orders` both
+                // extend it, as a prefix always did, and neither can leave it
+                // for another host.
+                origin = o.clone();
+                let mut j = self.base[o.len()..].to_owned();
+                if !matches!(rest.as_bytes().first(), None | Some(b'/' | b'?' | b'#')) {
+                    j.push('/');
+                }
+                j.push_str(rest);
+                joined = j;
+                &joined
             }
-            return Ok(build(&origin, &remove_dot_segments(r.path), r.query));
-        }
-        let Some((origin, base_path)) = &self.base else {
-            return Err(bad_url(reference, "a relative URL needs baseUrl"));
         };
-        let path = if r.path.is_empty() {
-            base_path.clone()
-        } else {
-            // The directory is baseUrl's path: `/orders` and `orders` both
-            // extend it, as a prefix always did, and neither can leave it
-            // for another host.
-            let rel = r.path.strip_prefix('/').unwrap_or(r.path);
-            remove_dot_segments(&format!("{base_path}/{rel}"))
-        };
-        Ok(build(origin, &path, r.query))
+        let b = rest.as_bytes();
+        let end = stop(b, 0, b"?#");
+        let path = remove_dot_segments(&rest[..end]);
+        let mut url = origin + if path.is_empty() { "/" } else { &path };
+        if b.get(end) == Some(&b'?') {
+            url.push_str(&rest[end..stop(b, end, b"#")]);
+        }
+        Ok(url)
     }
 }
 
-/// RFC 3986 appendix B: the five parts of a reference (the fragment only as
-/// "there was one").
-#[derive(Debug, Default)]
-struct Parts<'a> {
-    scheme: Option<&'a str>,
-    authority: Option<&'a str>,
-    path: &'a str,
-    query: Option<&'a str>,
-    fragment: bool,
-}
-
-fn split(r: &str) -> Result<Parts<'_>, &'static str> {
-    if r.bytes().any(|b| b < 0x20 || b == 0x7f) {
-        return Err("it contains control characters");
+/// The origin `r` names, if any, and the rest (path, query, fragment):
+/// RFC 3986 appendix B. `https` is the scheme a `//host` reference takes
+/// (baseUrl's); without one such a reference is refused.
+fn split_origin(r: &str, https: Option<bool>) -> Result<(Option<String>, &str), &'static str> {
+    let b = r.as_bytes();
+    if r.len() > MAX_URL_LEN {
+        return Err("it is longer than 16 KiB");
     }
-    let before_query = r.find(['?', '#']).map_or(r, |i| &r[..i]);
-    if before_query.contains('\\') {
-        return Err("it contains a backslash, which URL parsers read differently");
+    if b.iter().any(|&c| c < 0x20 || c == 0x7f) || b[..stop(b, 0, b"?#")].contains(&b'\\') {
+        return Err("it contains a control character or a backslash");
     }
-    let mut p = Parts::default();
-    let mut rest = r;
-    if let Some(i) = rest.find([':', '/', '?', '#']) {
-        if i > 0 && rest.as_bytes()[i] == b':' {
-            p.scheme = Some(&rest[..i]);
-            rest = &rest[i + 1..];
+    let mut i = 0;
+    let mut https = https;
+    let colon = stop(b, 0, b":/?#");
+    if colon > 0 && b.get(colon) == Some(&b':') {
+        let scheme = &b[..colon];
+        https = Some(scheme.eq_ignore_ascii_case(b"https"));
+        if !(https == Some(true) || scheme.eq_ignore_ascii_case(b"http")) {
+            return Err("only http:// and https:// URLs are allowed");
+        }
+        i = colon + 1;
+        if !b[i..].starts_with(b"//") {
+            return Err("it has no host");
         }
     }
-    if let Some(after) = rest.strip_prefix("//") {
-        let end = after.find(['/', '?', '#']).unwrap_or(after.len());
-        p.authority = Some(&after[..end]);
-        rest = &after[end..];
+    if !b[i..].starts_with(b"//") {
+        return Ok((None, &r[i..]));
     }
-    let end = rest.find(['?', '#']).unwrap_or(rest.len());
-    p.path = &rest[..end];
-    rest = &rest[end..];
-    if let Some(q) = rest.strip_prefix('?') {
-        let end = q.find('#').unwrap_or(q.len());
-        p.query = Some(&q[..end]);
-        rest = &q[end..];
-    }
-    p.fragment = rest.starts_with('#');
-    Ok(p)
+    let end = stop(b, i + 2, b"/?#");
+    let https = https.ok_or("a relative URL needs baseUrl")?;
+    Ok((Some(authority(https, &b[i + 2..end])?), &r[end..]))
 }
 
-/// The origin of a reference with a scheme, which must be http(s) with an
-/// authority.
-fn absolute_origin(p: &Parts) -> Result<Origin, &'static str> {
-    let https = match p.scheme.map(str::to_ascii_lowercase).as_deref() {
-        Some("https") => true,
-        Some("http") => false,
-        _ => return Err("only http:// and https:// URLs are allowed"),
+/// Where the first byte of `set` is in `b[from..]`, or `b.len()`.
+fn stop(b: &[u8], from: usize, set: &[u8]) -> usize {
+    b[from..]
+        .iter()
+        .position(|c| set.contains(c))
+        .map_or(b.len(), |i| from + i)
+}
+
+/// `host[:port]` (nothing else is allowed) as `scheme://host[:port]`:
+/// lowercase, without the default port.
+fn authority(https: bool, a: &[u8]) -> Result<String, &'static str> {
+    let host_end = if a.first() == Some(&b'[') {
+        a.iter()
+            .position(|&c| c == b']')
+            .ok_or("its IPv6 address is not closed")?
+            + 1
+    } else {
+        stop(a, 0, b":")
     };
-    authority(https, p.authority.ok_or("it has no host")?)
-}
-
-/// `host[:port]` and nothing else.
-fn authority(https: bool, a: &str) -> Result<Origin, &'static str> {
-    let (host, port) = match a.strip_prefix('[') {
-        Some(v6) => {
-            let end = v6.find(']').ok_or("it has an unclosed IPv6 address")?;
-            let literal = &v6[..end];
-            if literal.is_empty()
-                || !literal
-                    .bytes()
-                    .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
-            {
-                return Err("it has a malformed IPv6 address");
-            }
-            a.split_at(end + 2)
+    let host = &a[..host_end];
+    let valid = match host {
+        [b'[', inner @ .., b']'] => {
+            !inner.is_empty()
+                && inner
+                    .iter()
+                    .all(|&c| c.is_ascii_hexdigit() || c == b':' || c == b'.')
         }
-        None => a.split_at(a.find(':').unwrap_or(a.len())),
+        _ => {
+            !host.is_empty()
+                && host
+                    .iter()
+                    .all(|&c| c.is_ascii_alphanumeric() || c == b'.' || c == b'-')
+        }
     };
-    let reg_name = |b: u8| b.is_ascii_alphanumeric() || b == b'.' || b == b'-';
-    if host.is_empty() || !(host.starts_with('[') || host.bytes().all(reg_name)) {
+    if !valid {
         return Err("its host must be plain ASCII letters, digits, '.' and '-' (no user@, no %)");
     }
-    let port = match port {
-        "" | ":" => default_port(https),
-        p => {
-            let digits = p.strip_prefix(':').ok_or("it has junk after the host")?;
-            if !digits.bytes().all(|b| b.is_ascii_digit()) {
-                return Err("its port is not a number");
-            }
-            digits.parse().map_err(|_| "its port is above 65535")?
+    let port = match &a[host_end..] {
+        [] | [b':'] => &[][..],
+        [b':', digits @ ..] if digits.iter().all(u8::is_ascii_digit) => {
+            let first = digits
+                .iter()
+                .position(|&c| c != b'0')
+                .unwrap_or(digits.len() - 1);
+            &digits[first..]
         }
+        _ => return Err("its port is not a number"),
     };
-    Ok(Origin {
-        https,
-        host: host.to_ascii_lowercase(),
-        port,
-    })
-}
-
-fn exact_origin(s: &str) -> Result<Origin, &'static str> {
-    let p = split(s)?;
-    if !p.path.is_empty() || p.query.is_some() || p.fragment {
-        return Err("no path, not even '/'");
+    if port.len() > 5 || (port.len() == 5 && port > &b"65535"[..]) {
+        return Err("its port is above 65535");
     }
-    absolute_origin(&p)
-}
-
-fn default_port(https: bool) -> u16 {
-    if https {
-        443
-    } else {
-        80
+    let mut out = String::from(if https { "https://" } else { "http://" });
+    out.extend(host.iter().map(|&c| c.to_ascii_lowercase() as char));
+    if !port.is_empty() && port != if https { &b"443"[..] } else { &b"80"[..] } {
+        out.push(':');
+        out.extend(port.iter().map(|&c| c as char));
     }
+    Ok(out)
 }
 
-fn build(origin: &Origin, path: &str, query: Option<&str>) -> String {
-    let mut out = String::with_capacity(32 + path.len() + query.map_or(0, str::len));
-    origin.write(&mut out);
-    out.push_str(if path.is_empty() { "/" } else { path });
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
-}
-
-/// RFC 3986 §5.2.4, in one pass: each step consumes input, and popping a
-/// segment only removes what an earlier step appended.
+/// RFC 3986 §5.2.4 for the absolute paths resolution produces (empty or
+/// starting with '/'): `.` segments go, `..` drops the segment before it,
+/// and a path ending in either ends with '/'. One pass; popping a segment
+/// only removes what an earlier step appended.
 fn remove_dot_segments(path: &str) -> String {
-    let mut input = path;
+    let b = path.as_bytes();
     let mut out = String::with_capacity(path.len());
-    let pop = |out: &mut String| out.truncate(out.rfind('/').unwrap_or(0));
-    while !input.is_empty() {
-        if let Some(rest) = input
-            .strip_prefix("../")
-            .or_else(|| input.strip_prefix("./"))
-        {
-            input = rest;
-        } else if input.starts_with("/./") {
-            input = &input[2..];
-        } else if input == "/." {
-            input = "/";
-        } else if input.starts_with("/../") {
-            input = &input[3..];
-            pop(&mut out);
-        } else if input == "/.." {
-            input = "/";
-            pop(&mut out);
-        } else if input == "." || input == ".." {
-            input = "";
-        } else {
-            let start = usize::from(input.starts_with('/'));
-            let end = input[start..].find('/').map_or(input.len(), |i| i + start);
-            out.push_str(&input[..end]);
-            input = &input[end..];
+    let (mut i, mut dir) = (0, false);
+    while i < b.len() {
+        let end = stop(b, i + 1, b"/");
+        let segment = &b[i + 1..end];
+        dir = segment == b"." || segment == b"..";
+        if segment == b".." {
+            out.truncate(out.bytes().rposition(|c| c == b'/').unwrap_or(0));
+        } else if !dir {
+            out.push_str(&path[i..end]);
         }
+        i = end;
+    }
+    if dir {
+        out.push('/');
     }
     out
 }
@@ -297,15 +243,18 @@ fn bad(message: String) -> Error {
     Error::new(ErrorCode::BadConfig, message)
 }
 
-fn bad_base(url: &str, why: &str) -> Error {
-    bad(format!("baseUrl {} is not usable: {why}", quote(url)))
-}
-
 /// Names the URL without its query, which may carry data.
-fn bad_url(url: &str, why: &str) -> Error {
-    let shown = url.find(['?', '#']).map_or(url, |i| &url[..i]);
-    let shown: String = shown.chars().take(200).collect();
-    bad(format!("request URL {} is refused: {why}", quote(&shown)))
+fn refused(what: &str, url: &str, why: &str) -> Error {
+    let mut end = stop(url.as_bytes(), 0, b"?#").min(200);
+    while !url.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut m = String::from(what);
+    m.push(' ');
+    m.push_str(&quote(&url[..end]));
+    m.push_str(" is refused: ");
+    m.push_str(why);
+    bad(m)
 }
 
 #[cfg(test)]

@@ -214,16 +214,19 @@ fn without_base_url_only_allowed_absolute_urls_resolve() {
 }
 
 #[test]
-fn remove_dot_segments_matches_rfc_3986() {
+fn dot_segments_are_removed_as_rfc_3986_says() {
     for (input, want) in [
         ("/a/b/c/./../../g", "/a/g"),
-        ("mid/content=5/../6", "mid/6"),
+        ("/mid/content=5/../6", "/mid/6"),
         ("", ""),
         ("/", "/"),
         ("/..", "/"),
         ("/../..", "/"),
-        ("a/..", "/"),
+        ("/a/..", "/"),
         ("/a/b/..", "/a/"),
+        ("/a//../b", "/a/b"),
+        ("/a/./b/.", "/a/b/"),
+        ("/a//b/", "/a//b/"),
     ] {
         assert_eq!(remove_dot_segments(input), want, "{input}");
     }
