@@ -31,6 +31,8 @@ pub struct ClientOptions {
     pub token_prefix: Option<String>,
     pub storage_key: Option<String>,
     pub storage_path: Option<String>,
+    /// The app's own storage object (the host keeps it).
+    pub storage: bool,
     pub check_session: Option<String>,
     pub token_origins: Option<Vec<String>>,
     pub relogin_on: Option<Vec<u16>>,
@@ -97,6 +99,7 @@ impl ClientOptions {
                 "tokenPrefix" => o.token_prefix = string(k, v)?,
                 "storageKey" => o.storage_key = string(k, v)?,
                 "storagePath" => o.storage_path = string(k, v)?,
+                "storage" => o.storage = flag(k, v)?,
                 "checkSession" => o.check_session = string(k, v)?,
                 "tokenOrigins" => o.token_origins = strings(k, v)?,
                 "reloginOn" => o.relogin_on = statuses(v)?,
@@ -135,8 +138,15 @@ impl ClientOptions {
                     .into(),
             ));
         }
-        if self.storage_path.is_some() && host != HostKind::Node {
-            return Err(bad("storagePath is only for the node entry".into()));
+        if let Some(path) = &self.storage_path {
+            if host != HostKind::Node {
+                return Err(bad("storagePath is only for the node entry".into()));
+            }
+            if path.is_empty() || self.storage {
+                return Err(bad(
+                    "storagePath must be a file path, and not given with storage".into(),
+                ));
+            }
         }
         let token_header = self.token_header.unwrap_or_else(|| "Authorization".into());
         if token_header.is_empty() || !token_header.bytes().all(is_header_name_byte) {
