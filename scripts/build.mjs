@@ -105,7 +105,7 @@ async function build() {
     }),
     esbuild.build({
       ...shared, alias: { 'wxsession-bg': server.bg }, entryPoints: [join(root, 'src/js/node/index.js')], outfile: join(pkg, 'node/index.cjs'),
-      format: 'cjs', platform: 'node', target: 'node18',
+      format: 'cjs', platform: 'node', target: 'node20',
       // Loaded on first use by RedisStore/MongoStore; never bundled.
       external: ['redis', 'mongodb'],
     }),
@@ -144,6 +144,8 @@ async function build() {
       './package.json': './package.json',
     },
     files: ['node', 'web', 'miniprogram_dist', 'wxsession_bg.wasm', 'index.d.ts'],
+    // Node 18 is end-of-life, and without a flag it has no globalThis.crypto.
+    engines: { node: '>=20' },
     // Only RedisStore and MongoStore need these, and only when used.
     peerDependencies: { redis: '>=4', mongodb: '>=6' },
     peerDependenciesMeta: { redis: { optional: true }, mongodb: { optional: true } },
