@@ -55,6 +55,7 @@ export class Session {
     this._writing = P.resolve();
     this._queued = null;
     this._expiry = 0;
+    this._targets = new Map();
   }
 
   get state() { return this._core.state; }
@@ -101,9 +102,19 @@ export class Session {
     if (req.header !== undefined && (req.header === null || typeof req.header !== 'object')) {
       throw codedError('BAD_CONFIG', 'request: header must be an object');
     }
+    // Apps repeat their URLs: a resolution depends only on the URL and this
+    // session's options, so short ones are remembered (256 at most, cleared
+    // when full: a few hundred KB at most).
     const url = req.url;
-    if (PLAIN_PATH.test(url) && url.indexOf('/.') < 0 && this._opts.baseUrl) return this._opts.baseUrl + url;
-    return this._core.resolveUrl(url);
+    let target = this._targets.get(url);
+    if (target === undefined) {
+      target = PLAIN_PATH.test(url) && url.indexOf('/.') < 0 && this._opts.baseUrl ? this._opts.baseUrl + url : this._core.resolveUrl(url);
+      if (url.length <= 512) {
+        if (this._targets.size >= 256) this._targets.clear();
+        this._targets.set(url, target);
+      }
+    }
+    return target;
   }
 
   login(opts) {
