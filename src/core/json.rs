@@ -20,17 +20,74 @@ pub enum Value {
     Strs(Vec<String>),
 }
 
-/// Parses one flat object, members in order. Errors carry `code`. The
-/// syntax is `RawObject`'s (one parser for the whole core); this only types
-/// the top-level values.
-pub fn parse_object(text: &str, code: ErrorCode) -> Result<Vec<(String, Value)>, Error> {
+/// `text` as one flat JSON object (at most `MAX_LEN`), its members kept as
+/// raw JSON: the readers below type the ones a caller wants, without
+/// building values nobody reads. Errors carry `code`.
+pub fn object(text: &str, code: ErrorCode) -> Result<RawObject, Error> {
     if text.len() > MAX_LEN {
         return Err(Error::new(code, "not a JSON object: longer than 64 KiB"));
     }
-    let obj = RawObject::parse(text).map_err(|e| match e {
+    RawObject::parse(text).map_err(|e| match e {
         ParseError::Duplicate(key) => Error::new(code, cat(&[&quote(&key), " is given twice"])),
         ParseError::Syntax => Error::new(code, "not a JSON object"),
-    })?;
+    })
+}
+
+/// What a reader answers for a value of another type.
+#[derive(Debug, PartialEq, Eq)]
+pub struct WrongType;
+
+/// A raw member value as a string: `Ok(None)` for null, `Err` for any other type.
+pub fn as_str(raw: &str) -> Result<Option<String>, WrongType> {
+    match raw {
+        "null" => Ok(None),
+        _ => RawObject::raw_str(raw).map(Some).ok_or(WrongType),
+    }
+}
+
+/// A whole number that fits an i64 (no fraction, no exponent), or null.
+pub fn as_int(raw: &str) -> Result<Option<i64>, WrongType> {
+    match raw {
+        "null" => Ok(None),
+        _ => whole(raw).map(Some).map_err(|_| WrongType),
+    }
+}
+
+pub fn as_bool(raw: &str) -> Result<Option<bool>, WrongType> {
+    match raw {
+        "null" => Ok(None),
+        "true" => Ok(Some(true)),
+        "false" => Ok(Some(false)),
+        _ => Err(WrongType),
+    }
+}
+
+/// A list of whole numbers, or null.
+pub fn as_ints(raw: &str) -> Result<Option<Vec<i64>>, WrongType> {
+    match raw {
+        "null" => Ok(None),
+        _ if raw.starts_with('[') => int_list(raw).map(Some).ok_or(WrongType),
+        _ => Err(WrongType),
+    }
+}
+
+/// A list of strings, or null (`[]` is an empty one).
+pub fn as_strs(raw: &str) -> Result<Option<Vec<String>>, WrongType> {
+    match raw {
+        "null" => Ok(None),
+        _ if raw.starts_with('[') => int_list(raw)
+            .filter(Vec::is_empty)
+            .map(|_| Vec::new())
+            .or_else(|| str_list(raw))
+            .map(Some)
+            .ok_or(WrongType),
+        _ => Err(WrongType),
+    }
+}
+
+/// Parses one flat object, members in order and typed. Errors carry `code`.
+pub fn parse_object(text: &str, code: ErrorCode) -> Result<Vec<(String, Value)>, Error> {
+    let obj = object(text, code)?;
     let bad = |key: &str, what: &str| Error::new(code, cat(&[&quote(key), " ", what]));
     let mut members = Vec::new();
     for (key, raw) in obj.members() {

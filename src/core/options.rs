@@ -84,29 +84,45 @@ impl ClientOptions {
     /// Reads `createSession`'s options as JSON, keys in camelCase. `null`
     /// counts as not given; unknown keys and wrong types are BAD_CONFIG.
     pub fn from_json(text: &str) -> Result<ClientOptions, Error> {
-        let members = json::parse_object(text, ErrorCode::BadConfig)
+        let obj = json::object(text, ErrorCode::BadConfig)
             .map_err(|e| bad(cat(&["options: ", &e.message])))?;
         let mut o = ClientOptions::default();
-        for (key, v) in members {
-            let k = key.as_str();
+        for (k, raw) in obj.members() {
+            // Each reader answers Err for a value of another type.
+            let typed = |what: &'static str| move |_: json::WrongType| wrong_type(k, what);
+            let string = || json::as_str(raw).map_err(typed("a string"));
+            // Functions (and the storage object) arrive as `true`.
+            let flag = || {
+                Ok(json::as_bool(raw)
+                    .map_err(typed("a function"))?
+                    .unwrap_or(false))
+            };
+            let whole = |rule| match json::as_int(raw).map_err(typed("a whole number"))? {
+                Some(n) => u32::try_from(n)
+                    .map(Some)
+                    .map_err(|_| out_of_range(rule, n)),
+                None => Ok(None),
+            };
             match k {
-                "baseUrl" => o.base_url = string(k, v)?.unwrap_or_default(),
-                "loginUrl" => o.login_url = string(k, v)?,
-                "exchange" => o.exchange = flag(k, v)?,
-                "exchangeBody" => o.exchange_body = flag(k, v)?,
-                "getCode" => o.get_code = flag(k, v)?,
-                "tokenHeader" => o.token_header = string(k, v)?,
-                "tokenPrefix" => o.token_prefix = string(k, v)?,
-                "storageKey" => o.storage_key = string(k, v)?,
-                "storagePath" => o.storage_path = string(k, v)?,
-                "storage" => o.storage = flag(k, v)?,
-                "checkSession" => o.check_session = string(k, v)?,
-                "tokenOrigins" => o.token_origins = strings(k, v)?,
-                "reloginOn" => o.relogin_on = statuses(v)?,
-                "maxRelogin" => o.max_relogin = whole(k, v, MAX_RELOGIN_RULE)?,
-                "timeout" => o.timeout = whole(k, v, TIMEOUT_RULE)?,
-                "expiryMargin" => o.expiry_margin = whole(k, v, EXPIRY_MARGIN_RULE)?,
-                "wasmPath" => o.wasm_path = string(k, v)?,
+                "baseUrl" => o.base_url = string()?.unwrap_or_default(),
+                "loginUrl" => o.login_url = string()?,
+                "exchange" => o.exchange = flag()?,
+                "exchangeBody" => o.exchange_body = flag()?,
+                "getCode" => o.get_code = flag()?,
+                "tokenHeader" => o.token_header = string()?,
+                "tokenPrefix" => o.token_prefix = string()?,
+                "storageKey" => o.storage_key = string()?,
+                "storagePath" => o.storage_path = string()?,
+                "storage" => o.storage = flag()?,
+                "checkSession" => o.check_session = string()?,
+                "tokenOrigins" => {
+                    o.token_origins = json::as_strs(raw).map_err(typed("a list of strings"))?
+                }
+                "reloginOn" => o.relogin_on = statuses(raw)?,
+                "maxRelogin" => o.max_relogin = whole(MAX_RELOGIN_RULE)?,
+                "timeout" => o.timeout = whole(TIMEOUT_RULE)?.map(u64::from),
+                "expiryMargin" => o.expiry_margin = whole(EXPIRY_MARGIN_RULE)?.map(u64::from),
+                "wasmPath" => o.wasm_path = string()?,
                 _ => return Err(bad(cat(&["unknown option ", &quote(k)]))),
             }
         }
@@ -216,53 +232,13 @@ fn wrong_type(key: &str, what: &str) -> Error {
     bad(cat(&[key, " must be ", what]))
 }
 
-fn string(key: &str, v: Value) -> Result<Option<String>, Error> {
-    match v {
-        Value::Null => Ok(None),
-        Value::Str(s) => Ok(Some(s)),
-        _ => Err(wrong_type(key, "a string")),
-    }
-}
-
-/// Functions arrive as `true`.
-fn flag(key: &str, v: Value) -> Result<bool, Error> {
-    match v {
-        Value::Null => Ok(false),
-        Value::Bool(b) => Ok(b),
-        _ => Err(wrong_type(key, "a function")),
-    }
-}
-
-/// A whole number that fits `T`; `rule` says which ones are allowed.
-fn whole<T: TryFrom<i64>>(key: &str, v: Value, rule: &str) -> Result<Option<T>, Error> {
-    match v {
-        Value::Null => Ok(None),
-        Value::Int(n) => T::try_from(n).map(Some).map_err(|_| out_of_range(rule, n)),
-        _ => Err(wrong_type(key, "a whole number")),
-    }
-}
-
-fn strings(key: &str, v: Value) -> Result<Option<Vec<String>>, Error> {
-    match v {
-        Value::Null => Ok(None),
-        Value::Strs(list) => Ok(Some(list)),
-        // `[]` reads as an empty list of numbers.
-        Value::Ints(list) if list.is_empty() => Ok(Some(Vec::new())),
-        _ => Err(wrong_type(key, "a list of strings")),
-    }
-}
-
-fn statuses(v: Value) -> Result<Option<Vec<u16>>, Error> {
-    let list = match v {
-        Value::Null => return Ok(None),
-        Value::Ints(list) => list,
-        _ => return Err(wrong_type("reloginOn", "a list of HTTP statuses")),
+fn statuses(raw: &str) -> Result<Option<Vec<u16>>, Error> {
+    let Ok(list) = json::as_ints(raw) else {
+        return Err(wrong_type("reloginOn", "a list of HTTP statuses"));
     };
     let status = |n| u16::try_from(n).map_err(|_| out_of_range(RELOGIN_ON_RULE, n));
-    list.into_iter()
-        .map(status)
-        .collect::<Result<_, _>>()
-        .map(Some)
+    list.map(|l| l.into_iter().map(status).collect())
+        .transpose()
 }
 
 #[cfg(test)]
@@ -414,10 +390,7 @@ mod tests {
             ),
             (r#"{"loginUrl":"/l","login_url":"/l"}"#, "login_url"),
             (r#"{"timeout":"soon"}"#, "timeout must be a whole number"),
-            (
-                r#"{"timeout":1.5}"#,
-                r#"options: "timeout" must be a whole number"#,
-            ),
+            (r#"{"timeout":1.5}"#, "timeout must be a whole number"),
             (r#"{"timeout":-1}"#, "timeout must be 1..600000 ms, not -1"),
             (
                 r#"{"maxRelogin":-1}"#,

@@ -75,13 +75,18 @@ impl TokenRecord {
     /// `expiresAt` may be left out.
     fn parse(raw: &str) -> Option<TokenRecord> {
         let (mut v, mut token, mut issued_at, mut expires_at) = (None, None, None, None);
-        for (key, value) in json::parse_object(raw, ErrorCode::BadInput).ok()? {
-            match (key.as_str(), value) {
-                ("v", Value::Int(n)) => v = Some(n),
-                ("token", Value::Str(s)) => token = Some(s),
-                ("issuedAt", Value::Int(n)) => issued_at = Some(u64::try_from(n).ok()?),
-                ("expiresAt", Value::Int(n)) => expires_at = Some(u64::try_from(n).ok()?),
-                ("expiresAt", Value::Null) => {}
+        // Epoch ms: a whole number >= 0, or null.
+        let time = |raw: &str| -> Result<Option<u64>, json::WrongType> {
+            json::as_int(raw)?
+                .map(|n| u64::try_from(n).map_err(|_| json::WrongType))
+                .transpose()
+        };
+        for (key, raw) in json::object(raw, ErrorCode::BadInput).ok()?.members() {
+            match key {
+                "v" => v = json::as_int(raw).ok()?,
+                "token" => token = json::as_str(raw).ok()?,
+                "issuedAt" => issued_at = Some(time(raw).ok()??),
+                "expiresAt" => expires_at = time(raw).ok()?,
                 _ => return None,
             }
         }
