@@ -207,7 +207,11 @@ fn a_cold_request_logs_in_then_sends_with_the_new_generation() {
     // the storage's ttl (0 when the token has none).
     assert_eq!(
         effects(&mut core),
-        [[PERSIST, 3_602, 0], [SEND, req, 1], [STATE, AUTHENTICATED, 0]]
+        [
+            [PERSIST, 3_602, 0],
+            [SEND, req, 1],
+            [STATE, AUTHENTICATED, 0]
+        ]
     );
     assert_eq!(core.token().as_deref(), Some("tok-1"));
     assert_eq!(core.state(), "authenticated");
