@@ -119,6 +119,19 @@ mod fuzz {
         s.into_iter().collect()
     }
 
+    /// `n` mutants of inputs picked from `corpus`, from `seed`.
+    pub fn mutants<'a>(
+        seed: u64,
+        corpus: &'a [&'a str],
+        n: usize,
+    ) -> impl Iterator<Item = String> + 'a {
+        let mut r = Rng::new(seed);
+        (0..n).map(move |_| {
+            let base = r.pick(corpus);
+            mutate(&mut r, base)
+        })
+    }
+
     /// Runs `f` and fails if it takes longer than `limit` (a debug build;
     /// a quadratic decoder takes seconds on these inputs, a linear one
     /// milliseconds).
@@ -168,13 +181,9 @@ mod options_json {
 
     #[test]
     fn mutated_options_never_panic_and_stay_bounded() {
-        let mut r = Rng::new(1);
-        let mut accepted = 0;
-        for _ in 0..iterations() {
-            let base = r.pick(CORPUS);
-            let text = mutate(&mut r, base);
-            accepted += usize::from(decode(&text));
-        }
+        let accepted = mutants(1, CORPUS, iterations())
+            .filter(|text| decode(text))
+            .count();
         // Mutations that still decode exercise resolve(): not only the error paths.
         assert!(accepted > iterations() / 50, "{accepted}");
     }
@@ -227,11 +236,8 @@ mod stored_session {
 
     #[test]
     fn mutated_records_never_panic_and_what_loads_round_trips() {
-        let mut r = Rng::new(2);
         let mut valid = 0;
-        for _ in 0..iterations() {
-            let base = r.pick(CORPUS);
-            let text = mutate(&mut r, base);
+        for text in mutants(2, CORPUS, iterations()) {
             if let Loaded::Valid(t) = TokenRecord::load(Some(&text)) {
                 // Anything adopted is a token a header can carry, and writes back as it reads.
                 assert!(
@@ -334,12 +340,9 @@ mod url_resolver {
     #[test]
     fn mutated_urls_never_panic_resolve_only_to_allowed_origins_and_are_fixed_points() {
         let scopes = scopes();
-        let mut r = Rng::new(4);
         let mut resolved = 0;
-        for i in 0..iterations() {
+        for (i, reference) in mutants(4, CORPUS, iterations()).enumerate() {
             let (scope, allowed) = &scopes[i % scopes.len()];
-            let base = r.pick(CORPUS);
-            let reference = mutate(&mut r, base);
             match scope.resolve(&reference) {
                 Ok(url) => {
                     assert!(
