@@ -283,8 +283,10 @@ test('config on a page still carrying ?code=&state=: signed and configured, neve
   assert.ok((await config()).results[0].ok);
   assert.deepEqual(await storedSignatures(), []);
   assert.doesNotMatch(await page.evaluate(() => JSON.stringify(localStorage)), /code-abc/);
-  assert.ok((await config()).results[0].ok);
-  assert.deepEqual(requests(), ['plain', 'plain'], 'asked again, not served from a cache');
+  backend.state.badSignatures = 1;
+  assert.ok((await config()).results[0].ok, 'an invalid one is retried with force=1');
+  assert.deepEqual(requests(), ['plain', 'plain', 'force'], 'asked again, not served from a cache');
+  assert.doesNotMatch(await page.evaluate(() => JSON.stringify(localStorage)), /code-abc/, 'not even as a dropped entry');
   await open('/t/clients.html?from=menu');
   assert.ok((await config()).results[0].ok);
   assert.equal((await storedSignatures()).length, 1, 'a plain page URL is cached as before');

@@ -27,6 +27,7 @@ const WHAT = 'JssdkClient';
 // A URL still carrying an OAuth redirect's one-time code (or its state):
 // signed for this page view, never kept.
 const OAUTH_PARAM = /[?&](code|state)=/;
+const cacheable = (url) => !OAUTH_PARAM.test(url);
 
 // wx.config is global state in the JS-SDK (one outcome reported to
 // wx.ready/wx.error at a time), so configs on one wx run one after another.
@@ -107,7 +108,7 @@ export class JssdkClient {
   // Concurrent configs run one after another (see queues), so the second
   // finds what the first cached: one request per URL.
   async _signature(url, force) {
-    const keep = !OAUTH_PARAM.test(url);
+    const keep = cacheable(url);
     if (!force && keep) {
       const cached = await signatures().getSignature(url).catch(() => undefined);
       if (isSignature(cached)) return cached;
@@ -166,6 +167,7 @@ function isSignature(v) {
 // The Store has no delete: an entry saved as already expired is gone from
 // memory at once and from localStorage with the flush.
 async function drop(url) {
+  if (!cacheable(url)) return; // never stored, and its key would hold the code
   try {
     await signatures().saveSignature(url, { expiresAt: 1 });
     await signatures().flush();
