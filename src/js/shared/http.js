@@ -12,13 +12,11 @@ export function withoutQuery(url) {
   return i < 0 ? s : s.slice(0, i);
 }
 
-// An underlying error's message, with the query cut out wherever it was
-// repeated (node-fetch and others put the whole URL in their messages).
-function reason(err, url) {
-  let msg = String((err && err.message) || err);
-  const q = String(url).search(/[?#]/);
-  if (q >= 0) msg = msg.split(String(url).slice(q)).join('');
-  return msg;
+// An underlying error's message without anything that looks like a query:
+// node-fetch and others repeat the URL in their messages, not always
+// encoded as it was given.
+function reason(err) {
+  return String((err && err.message) || err).replace(/\?[^\s"'<>]*/g, '');
 }
 
 /**
@@ -35,7 +33,7 @@ export function fetchText(fetchImpl, url, init, ms, what) {
       return res.text().then((text) => ({ status: res.status, text: String(text) }));
     })
     .catch((err) => {
-      throw codedError('NETWORK', what + ' failed: ' + reason(err, url), { cause: err });
+      throw codedError('NETWORK', what + ' failed: ' + reason(err), { cause: err });
     });
   return withDeadline(call, ms, 'TIMEOUT', what).catch((err) => {
     if (controller) controller.abort();
@@ -66,7 +64,7 @@ export function fetchJson(fetchImpl, { url, method, data, header, timeout }) {
         body = JSON.stringify(data);
       } catch (err) {
         // BigInt, a cycle, a throwing toJSON: the request never leaves.
-        return Promise.reject(codedError('NETWORK', upper + ' ' + withoutQuery(url) + ' failed: its data is not JSON: ' + reason(err, url), { cause: err }));
+        return Promise.reject(codedError('NETWORK', upper + ' ' + withoutQuery(url) + ' failed: its data is not JSON: ' + reason(err), { cause: err }));
       }
       if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
     }
