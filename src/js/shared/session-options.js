@@ -2,6 +2,7 @@
 // (NaN, Infinity, BigInt, null and wrong types are BAD_CONFIG naming the
 // key), and the session's storage: the { get, set, delete } interface every
 // Token Store backend has. Ranges and URLs are the core's to check.
+import { codedError } from './errors.js';
 import { checkOptions } from './options.js';
 
 /**
@@ -19,7 +20,7 @@ function urlKind(v) {
   return typeof v === 'string' || (v !== null && typeof v === 'object' && typeof v.href === 'string') ? '' : 'a string or a URL';
 }
 
-// Every host's keys; `extra` adds a host's own (wasmPath, wasmUrl, storagePath).
+// Every host's keys; HOST_OPTIONS adds each host's own (wasmPath, wasmUrl, storagePath).
 const SPEC = {
   baseUrl: 'string', loginUrl: 'string', tokenOrigins: 'stringList',
   exchange: 'function', exchangeBody: 'function', getCode: 'function',
@@ -27,7 +28,7 @@ const SPEC = {
   checkSession: 'string', reloginOn: 'intList', maxRelogin: 'int', timeout: 'int', expiryMargin: 'int',
 };
 
-export const HOST_OPTIONS = {
+const HOST_OPTIONS = {
   miniprogram: { wasmPath: 'string' },
   web: { wasmUrl: urlKind },
   node: { wasmPath: 'string', storagePath: 'string' },
@@ -35,7 +36,7 @@ export const HOST_OPTIONS = {
 
 /** The options as given, checked; throws BAD_CONFIG. */
 export function sessionOptions(kind, options) {
-  if (options === undefined) return checkOptions('createSession', null, SPEC);
+  if (options === undefined) throw codedError('BAD_CONFIG', 'createSession needs an options object');
   return checkOptions('createSession', options, Object.assign({}, SPEC, HOST_OPTIONS[kind]));
 }
 
