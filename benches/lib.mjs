@@ -45,8 +45,8 @@ export function cleanupSandboxes() {
 
 /**
  * A minimal wx whose request() answers 200 {ok:true} synchronously. Storage
- * holds strings as given ('' for a missing key); getRandomValues answers
- * asynchronously (a microtask, so no timer clamp skews init timings).
+ * holds values as given; its asynchronous APIs (what the session uses) and
+ * getRandomValues answer in a microtask, so no timer clamp skews timings.
  */
 export function instantWx() {
   const storage = new Map();
@@ -75,15 +75,19 @@ export function instantWx() {
         opts.success({ randomValues: bytes.buffer, errMsg: 'getRandomValues:ok' });
       });
     },
-    getStorageSync: (key) => (storage.has(key) ? storage.get(key) : ''),
-    setStorageSync: (key, value) => { storage.set(key, value); },
-    removeStorageSync: (key) => { storage.delete(key); },
+    getStorage: (opts) => queueMicrotask(() => (storage.has(opts.key)
+      ? opts.success({ data: storage.get(opts.key), errMsg: 'getStorage:ok' })
+      : opts.fail({ errMsg: 'getStorage:fail data not found' }))),
+    setStorage: (opts) => queueMicrotask(() => { storage.set(opts.key, opts.data); opts.success({ errMsg: 'setStorage:ok' }); }),
+    removeStorage: (opts) => queueMicrotask(() => { storage.delete(opts.key); opts.success({ errMsg: 'removeStorage:ok' }); }),
   };
 }
 
-/** The persisted form of a valid, never-expiring token. */
-export const warmToken = (token = 't') =>
-  JSON.stringify({ v: 1, token, issuedAt: Date.now(), expiresAt: null });
+/** What wx storage holds for a valid, never-expiring token: the storage record around the token record. */
+export const warmToken = (token = 't') => ({
+  value: JSON.stringify({ v: 1, token, issuedAt: Date.now(), expiresAt: null }),
+  expiresAt: null,
+});
 
 /**
  * Runs batches of `batch` concurrent calls of fn (awaited with Promise.all)

@@ -29,12 +29,13 @@ export const short = (s, n = 6) => (typeof s === 'string' && s.length > n ? s.sl
 export function describeStored(value) {
   if (value === '' || value === undefined || value === null) return "'' (nothing stored)";
   try {
-    const rec = typeof value === 'string' ? JSON.parse(value) : value;
+    // wx storage holds { value, expiresAt }; the value is the token record.
+    const rec = JSON.parse(value.value);
     if (rec && typeof rec.token === 'string') {
       const left = typeof rec.expiresAt === 'number' ? `, expires in ${Math.round((rec.expiresAt - Date.now()) / 1000)} s` : '';
       return `token ${short(rec.token)}${left}`;
     }
-  } catch { /* not JSON: show it raw */ }
+  } catch { /* not a session record: show it raw */ }
   return short(JSON.stringify(value), 40);
 }
 
@@ -75,22 +76,11 @@ export function instrumentWx(wx, tl, origin) {
     return target(o) + carries;
   }, (res, opts) => `${res.statusCode} ${target(opts)}`);
 
-  const getStorageSync = wx.getStorageSync;
-  wx.getStorageSync = (key) => {
-    const v = getStorageSync.call(wx, key);
-    tl.log('wx', `wx.getStorageSync('${key}') → ${describeStored(v)}`);
-    return v;
-  };
-  const setStorageSync = wx.setStorageSync;
-  wx.setStorageSync = (key, value) => {
-    tl.log('wx', `wx.setStorageSync('${key}', ${describeStored(value)})`);
-    return setStorageSync.call(wx, key, value);
-  };
-  const removeStorageSync = wx.removeStorageSync;
-  wx.removeStorageSync = (key) => {
-    tl.log('wx', `wx.removeStorageSync('${key}')`);
-    return removeStorageSync.call(wx, key);
-  };
+  // The session keeps its token in wx storage through the Token Store's
+  // backend: the asynchronous APIs, a { value, expiresAt } record.
+  wrapAsync('getStorage', (o) => `'${o.key}'`, (res) => describeStored(res.data));
+  wrapAsync('setStorage', (o) => `'${o.key}' = ${describeStored(o.data)}`, () => 'ok');
+  wrapAsync('removeStorage', (o) => `'${o.key}'`, () => 'ok');
   return wx;
 }
 

@@ -14,6 +14,10 @@
 # the one in Cargo.lock) and fail rather than fetch one; chromedriver is given
 # explicitly. `wasm-pack test` never runs wasm-opt.
 #
+# Every run must pass exactly the #[wasm_bindgen_test] functions the suite
+# has: a filter, a skipped host or a test that silently vanished fails the
+# script, not only a failing test.
+#
 # Chromium's flags (no sandbox as root, no GPU, no background networking) are
 # in webdriver.json, which wasm-bindgen-test-runner merges into the WebDriver
 # capabilities.
@@ -55,6 +59,9 @@ export WASM_BINDGEN_TEST_WEBDRIVER_JSON="$root/webdriver.json"
 # suite print which host it runs in.
 runner_args=(-- -- --nocapture)
 
+expected="$(grep -cE '^[[:space:]]*#\[wasm_bindgen_test\]' tests/wasm_boundary.rs)"
+[ "$expected" -gt 0 ] || die "no #[wasm_bindgen_test] functions found in tests/wasm_boundary.rs"
+
 # --- one host ----------------------------------------------------------------
 # run_host <label> <expected host as the suite reports it> <command...>
 run_host() {
@@ -81,8 +88,13 @@ run_host() {
     why="the runner skipped the suite (wrong host selection)"
   elif ! grep -q "^wasm_boundary: running in $expect " "$log"; then
     why="the suite did not report running in $expect"
-  elif ! grep -Eq '^test result: ok\. [1-9][0-9]* passed' "$log"; then
-    why="no test ran"
+  else
+    # Summed over every test binary (the others hold no wasm tests).
+    local passed
+    passed="$(grep -E '^test result: ' "$log" | sed -nE 's/.* ([0-9]+) passed.*/\1/p' | awk '{ s += $1 } END { print s + 0 }')"
+    if [ "$passed" -ne "$expected" ]; then
+      why="$passed tests passed, but tests/wasm_boundary.rs has $expected"
+    fi
   fi
   local summary
   summary="$(grep -E '^test result: ' "$log" | grep -v ' 0 passed; 0 failed' | tail -n 1 || true)"

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync, statSync, readdirSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -44,17 +44,73 @@ test('a burst shares one login; 401 leads to one re-login', () => world(async ({
   assert.equal(backend.state.counts.exchange, 2);
 }));
 
-test('a token in a JSON file survives a restart (atomic writes, no temp files left)', () => world(async ({ opts, dir, codes }) => {
+test('storagePath: the token survives a restart in a 0600 file written by the package\'s file writer', () => world(async ({ opts, dir, codes }) => {
   const storagePath = join(dir, 'session.json');
-  await (await wxsession.createSession(opts({ storagePath }))).request({ url: '/api/a' });
+  await (await wxsession.createSession(opts({ storagePath }))).login();
   const again = await wxsession.createSession(opts({ storagePath }));
   assert.equal(again.state, 'authenticated');
   await again.request({ url: '/api/a' });
   assert.equal(codes(), 1);
-  assert.deepEqual(Object.keys(JSON.parse(readFileSync(storagePath, 'utf8'))), ['wxsession']);
-  writeFileSync(storagePath, '{corrupt');
-  const fresh = await wxsession.createSession(opts({ storagePath }));
-  assert.equal(fresh.state, 'anonymous');
+  assert.equal(statSync(storagePath).mode & 0o777, 0o600, 'the file holds a Bearer token: owner only');
+  const file = JSON.parse(readFileSync(storagePath, 'utf8'));
+  assert.deepEqual(Object.keys(file.entries), ['wxsession']);
+  assert.deepEqual(Object.keys(JSON.parse(file.entries.wxsession.value)).sort(), ['expiresAt', 'issuedAt', 'token', 'v']);
+  assert.deepEqual(readdirSync(dir), ['session.json'], 'no temp files left');
+}));
+
+test('storagePath: a planted symlink at a temp name is not followed, and an unreadable file is moved aside, not replaced', () => world(async ({ opts, dir }) => {
+  const storagePath = join(dir, 'session.json');
+  const victim = join(dir, 'victim.txt');
+  writeFileSync(victim, 'precious');
+  // The name the previous writer used, predictably.
+  symlinkSync(victim, storagePath + '.' + process.pid + '.tmp');
+  writeFileSync(storagePath, '{not json: someone else\'s file');
+  const warned = [];
+  const warn = console.warn;
+  console.warn = (m) => warned.push(m);
+  try {
+    const session = await wxsession.createSession(opts({ storagePath }));
+    assert.equal(session.state, 'anonymous');
+    await session.login();
+  } finally {
+    console.warn = warn;
+  }
+  assert.equal(readFileSync(victim, 'utf8'), 'precious');
+  const aside = readdirSync(dir).filter((f) => f.startsWith('session.json.corrupt-'));
+  assert.equal(aside.length, 1);
+  assert.equal(readFileSync(join(dir, aside[0]), 'utf8'), '{not json: someone else\'s file');
+  assert.match(warned.join('\n'), /moved it to/);
+  assert.equal(JSON.parse(readFileSync(storagePath, 'utf8')).entries.wxsession.expiresAt > Date.now(), true);
+}));
+
+test('storage: your own { get, set, delete } (promises too) holds the token with its ttl; remove() instead of delete() is BAD_CONFIG saying so', () => world(async ({ opts }) => {
+  const writes = [];
+  const map = new Map();
+  const storage = {
+    get: async (k) => (map.has(k) ? map.get(k) : null),
+    set: async (k, v, ttlMs) => { writes.push(['set', k, ttlMs]); map.set(k, v); },
+    delete: async (k) => { writes.push(['delete', k]); map.delete(k); },
+  };
+  const session = await wxsession.createSession(opts({ storage, storageKey: 'me' }));
+  await session.login();
+  assert.equal(writes.length, 1);
+  assert.equal(writes[0][1], 'me');
+  // The backend issues 7200 s tokens: the ttl ends with the token.
+  assert.ok(Math.abs(writes[0][2] - 7200e3) < 2000, String(writes[0][2]));
+  await session.logout();
+  assert.deepEqual(writes[1], ['delete', 'me']);
+  const legacy = { get: () => null, set() {}, remove() {} };
+  await assert.rejects(wxsession.createSession(opts({ storage: legacy })), (e) => e.code === 'BAD_CONFIG' && /remove\(key\) is now called delete\(key\)/.test(e.message));
+  await assert.rejects(wxsession.createSession(opts({ storage, storagePath: '/tmp/x.json' })), (e) => e.code === 'BAD_CONFIG');
+}));
+
+test('a storage that never answers delays nothing past the timeout', () => world(async ({ opts }) => {
+  const never = () => new Promise(() => {});
+  const t0 = Date.now();
+  const session = await wxsession.createSession(opts({ storage: { get: never, set: never, delete: never }, timeout: 200 }));
+  await session.login();
+  await session.logout();
+  assert.ok(Date.now() - t0 < 2000, String(Date.now() - t0));
 }));
 
 test('getCode failures and timeouts reject with codes', () => world(async ({ opts }) => {
@@ -89,4 +145,79 @@ test("signatures: WeChat's official JS-SDK example, rawData and push checks; not
   assert.equal(wxsession.verifyRawData(null, undefined, 5), false);
   assert.match(wxsession.nonceStr(), /^[A-Za-z0-9]{16}$/);
   assert.throws(() => wxsession.nonceStr(0), (e) => e.code === 'BAD_INPUT');
+});
+
+test('the token goes only to baseUrl\'s origin and tokenOrigins; anything else is BAD_CONFIG before a login', () => world(async ({ backend, opts, codes }) => {
+  const session = await wxsession.createSession(opts());
+  for (const url of ['https://evil.test/x', '//evil.test/x', backend.url.replace('127.0.0.1', 'localhost') + '/api/a',
+    `http://127.0.0.1:1@evil.test/`, 'http://evil.test\\@127.0.0.1/', 'javascript:alert(1)']) {
+    await assert.rejects(session.request({ url }), (e) => e.code === 'BAD_CONFIG', url);
+  }
+  assert.equal(codes(), 0, 'a refused URL starts no login');
+  // What concatenation sent elsewhere is a path on the backend now.
+  for (const url of ['.evil.test/x', '@evil.test/x']) {
+    await assert.rejects(session.request({ url }), (e) => e.code === 'HTTP_ERROR' && e.status === 404, url);
+  }
+  const err = await session.request({ url: 'https://evil.test/x?secret=s3cr3t' }).catch((e) => e);
+  assert.doesNotMatch(err.message, /s3cr3t/);
+  assert.match(err.message, /tokenOrigins/);
+  await assert.rejects(wxsession.createSession(opts({ loginUrl: 'https://evil.test/login' })), (e) => e.code === 'BAD_CONFIG' && /loginUrl/.test(e.message));
+  await assert.rejects(wxsession.createSession(opts({ tokenOrigins: ['https://ok.test/'] })), (e) => e.code === 'BAD_CONFIG' && /tokenOrigins/.test(e.message));
+}));
+
+test('a NETWORK failure names the URL without its query', () => world(async ({ opts }) => {
+  const session = await wxsession.createSession(opts({ tokenOrigins: ['http://127.0.0.1:9'] }));
+  const err = await session.request({ url: 'http://127.0.0.1:9/x?code=s3cr3t', data: { more: 's3cr3t' } }).catch((e) => e);
+  assert.equal(err.code, 'NETWORK');
+  assert.match(err.message, /^GET http:\/\/127\.0\.0\.1:9\/x failed/);
+  assert.doesNotMatch(err.message, /s3cr3t/);
+}));
+
+test('createSession options that are NaN, Infinity, BigInt, null or mistyped are BAD_CONFIG naming the key', () => world(async ({ opts }) => {
+  for (const [key, value] of [['timeout', NaN], ['timeout', Infinity], ['maxRelogin', 1n], ['expiryMargin', -Infinity],
+    ['baseUrl', null], ['loginUrl', null], ['reloginOn', [401, NaN]], ['tokenOrigins', 'https://a.test'], ['timeout', 1.5], ['checkSession', 1]]) {
+    await assert.rejects(wxsession.createSession(opts({ [key]: value })),
+      (e) => e.code === 'BAD_CONFIG' && e.name === 'WxSessionError' && e.message.includes(key), `${key}: ${String(value)}`);
+  }
+  await assert.rejects(wxsession.createSession(null), (e) => e.code === 'BAD_CONFIG');
+  await assert.rejects(wxsession.createSession(opts({ timout: 5 })), (e) => e.code === 'BAD_CONFIG' && /did you mean timeout/.test(e.message));
+}));
+
+test('an exchange answer with a token no header can carry, or an expiresIn that is not a positive number, is EXCHANGE_FAILED; absurd lifetimes are clamped', () => world(async ({ opts }) => {
+  const answer = { token: 't', expiresIn: 7200 };
+  const map = new Map();
+  const storage = { get: (k) => map.get(k) || null, set: (k, v) => { map.set(k, v); }, delete: (k) => { map.delete(k); } };
+  const session = await wxsession.createSession(opts({ loginUrl: undefined, exchange: async () => answer, storage }));
+  for (const bad of [{ token: '€uro' }, { token: 'a\r\nX-Evil: 1' }, { token: 'a b' }, { token: 't', expiresIn: '7200' },
+    { token: 't', expiresIn: -1 }, { token: 't', expiresIn: 0 }, { token: 't', expiresIn: NaN }, { token: 't', expiresIn: {} }]) {
+    Object.assign(answer, { expiresIn: undefined }, bad);
+    await assert.rejects(session.login({ force: true }), (e) => e.code === 'EXCHANGE_FAILED', JSON.stringify(bad));
+    assert.equal(session.state, 'anonymous');
+  }
+  const lifetime = (expiresIn) => {
+    Object.assign(answer, { token: 't', expiresIn });
+    return session.login({ force: true }).then(() => {
+      const t = JSON.parse(map.get('wxsession'));
+      return t.expiresAt === null ? null : t.expiresAt - t.issuedAt;
+    });
+  };
+  assert.equal(await lifetime(1e300), 365 * 24 * 3600 * 1000);
+  assert.equal(await lifetime(1e-9), 1000);
+  assert.equal(await lifetime(7200.5), 7200500);
+  assert.equal(await lifetime(undefined), null, 'no expiresIn: the token lives until a 401, as documented');
+}));
+
+test('verifyRawData and verifyPushSignature: an empty session key or token never verifies', () => {
+  const raw = '{"nickName":"Band"}';
+  assert.equal(wxsession.verifyRawData(raw, createHash('sha1').update(raw).digest('hex'), ''), false);
+  const push = createHash('sha1').update(['', '1409304348', 'xxxxxx'].sort().join('')).digest('hex');
+  assert.equal(wxsession.verifyPushSignature({ token: '', timestamp: '1409304348', nonce: 'xxxxxx', signature: push }), false);
+});
+
+test('engines: Node 20 or later, in the workspace and in the published package', () => {
+  const root = JSON.parse(readFileSync(join(PKG, '..', 'package.json'), 'utf8'));
+  const published = JSON.parse(readFileSync(join(PKG, 'package.json'), 'utf8'));
+  assert.equal(root.engines.node, '>=20');
+  assert.equal(published.engines.node, '>=20');
+  assert.ok(Number(process.versions.node.split('.')[0]) >= 20, 'the tests run on the floor we claim or above');
 });

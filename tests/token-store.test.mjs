@@ -27,13 +27,49 @@ function countingBackend(map = new Map()) {
   };
 }
 
+/**
+ * node:test's `test`, numbering each test it registers so that a contract
+ * test's `open()` (called once or twice per test) can give that test its
+ * own file or appId, and recording what each test opened.
+ */
+function perTest() {
+  let current = 0;
+  let registered = 0;
+  const opened = new Map(); // test number -> Set of what it opened
+  return {
+    test: (name, fn) => {
+      const n = ++registered;
+      return test(name, (t) => { current = n; return fn(t); });
+    },
+    use(what) {
+      if (!opened.has(current)) opened.set(current, new Set());
+      opened.get(current).add(what);
+      return what;
+    },
+    id: () => current,
+    registered: () => registered,
+    opened,
+  };
+}
+
+/** Every contract test opened exactly one file (or appId), and no two shared one. */
+function assertOnePerTest(tracker) {
+  const each = [...tracker.opened.values()].map((set) => [...set]);
+  assert.equal(tracker.opened.size, tracker.registered(), 'every contract test opened its store');
+  assert.ok(each.every((list) => list.length === 1), JSON.stringify(each));
+  assert.equal(new Set(each.map((list) => list[0])).size, each.length, JSON.stringify(each));
+}
+
 const shared = new Map();
 storeContract(test, 'custom backend', async () => new wxsession.Store({ backend: countingBackend(shared), noInterval: true }));
-let fileN = 0;
-storeContract(test, 'FileStore', async () => new wxsession.FileStore({ fileStorePath: join(dir, `file-${fileN}.json`), appId: 'wxapp' }));
-test('(FileStore: each contract test used its own file)', () => { fileN++; });
-let redisN = 0;
-storeContract(test, 'RedisStore', async () => new wxsession.RedisStore({ url: redis.url, appId: `wxapp${redisN}` }));
+const files = perTest();
+storeContract(files.test, 'FileStore', async () => new wxsession.FileStore({
+  fileStorePath: files.use(join(dir, `file-${files.id()}.json`)), appId: `wxapp${files.id()}`,
+}));
+test('FileStore: each contract test had its own file and appId', () => assertOnePerTest(files));
+const redisApps = perTest();
+storeContract(redisApps.test, 'RedisStore', async () => new wxsession.RedisStore({ url: redis.url, appId: redisApps.use(`wxapp${redisApps.id()}`) }));
+test('RedisStore: each contract test had its own appId', () => assertOnePerTest(redisApps));
 if (process.env.MONGODB_URL) {
   storeContract(test, 'MongoStore', async () => new wxsession.MongoStore({ dbAddress: process.env.MONGODB_URL, dbName: 'wxsession_test' }));
 } else {
@@ -82,7 +118,8 @@ test('signatures are bounded (LRU) and never dropped before they are written', a
   for (let i = 0; i < 300; i++) await store.saveSignature(`https://a.test/${i}`, { signature: String(i) });
   await store.flush();
   assert.equal(backend.map.size, 300);
-  assert.ok(store._core.signatureCount() <= 100);
+  // Once written, the least recently used leave memory: exactly the maximum stays.
+  assert.equal(store._core.signatureCount(), 100);
   // Evicted ones come back from the backend.
   assert.equal((await store.getSignature('https://a.test/0')).signature, '0');
   await store.destroy();

@@ -203,9 +203,15 @@ fn a_cold_request_logs_in_then_sends_with_the_new_generation() {
     );
 
     core.login_succeeded(login, Some("tok-1".into()), Some(3_600.0), 1_500.0);
+    // PERSIST carries the token's expiry in epoch seconds, rounded up, for
+    // the storage's ttl (0 when the token has none).
     assert_eq!(
         effects(&mut core),
-        [[PERSIST, 0, 0], [SEND, req, 1], [STATE, AUTHENTICATED, 0]]
+        [
+            [PERSIST, 3_602, 0],
+            [SEND, req, 1],
+            [STATE, AUTHENTICATED, 0]
+        ]
     );
     assert_eq!(core.token().as_deref(), Some("tok-1"));
     assert_eq!(core.state(), "authenticated");

@@ -184,7 +184,7 @@ function oauth(run, extra = {}) {
 
 test('oauth: authorizeUrl has WeChat\'s parameters in order and a fresh CSPRNG state kept in sessionStorage', T, async () => {
   await open();
-  const out = await oauth((c) => ({ a: c.authorizeUrl(), b: c.authorizeUrl(), stored: sessionStorage.getItem('wxsession:oauth:state') }), { authorizeBase: undefined, scope: 'snsapi_userinfo' });
+  const out = await oauth((c) => ({ a: c.authorizeUrl(), b: c.authorizeUrl(), stored: JSON.parse(sessionStorage.getItem('wxsession:oauth:state')) }), { authorizeBase: undefined, scope: 'snsapi_userinfo' });
   const re = new RegExp('^https://open\\.weixin\\.qq\\.com/connect/oauth2/authorize\\?appid=' + APP_ID +
     '&redirect_uri=' + encodeURIComponent(backend.url + '/t/clients.html?from=menu').replace(/[.?]/g, '\\$&') +
     '&response_type=code&scope=snsapi_userinfo&state=([A-Za-z0-9]{16})#wechat_redirect$');
@@ -192,7 +192,8 @@ test('oauth: authorizeUrl has WeChat\'s parameters in order and a fresh CSPRNG s
   const [, b] = out.b.match(re) || [];
   assert.ok(a && b, out.a);
   assert.notEqual(a, b);
-  assert.equal(out.stored, b, 'the latest state is the one kept');
+  assert.equal(out.stored.state, b, 'the latest state is the one kept');
+  assert.ok(Math.abs(out.stored.expiresAt - (Date.now() + 600e3)) < 30e3, 'for 10 minutes by default');
 });
 
 test('oauth: the way back exchanges once for concurrent calls and for a reload, and cleans the address bar', T, async () => {
@@ -243,4 +244,50 @@ test('oauth: a forged or missing state rejects OAUTH_STATE, never reaches the ba
   await open('/t/clients.html?code=code-z&state=AAAAAAAAAAAAAAAA');
   assert.equal((await oauth((c) => settle(c.handleRedirect()))).code, 'OAUTH_STATE');
   assert.equal(backend.state.exchanges.length, 0);
+});
+
+test('oauth: a state older than stateTtl is refused and never exchanged, and it is used up', T, async () => {
+  await open();
+  const authorize = await oauth((c) => c.authorizeUrl(), { stateTtl: 1000 });
+  await new Promise((resolve) => setTimeout(resolve, 1200));
+  await page.goto(authorize);
+  await page.waitForFunction(() => window.ready === true);
+  const r = await oauth((c) => settle(c.handleRedirect()), { stateTtl: 1000 });
+  assert.equal(r.code, 'OAUTH_STATE');
+  assert.match(r.message, /expired/);
+  assert.equal(backend.state.exchanges.length, 0);
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('wxsession:oauth:state')), null);
+  await assert.rejects(page.evaluate(() => new wxsession.OAuthClient({ appId: 'a', redirectUri: 'https://a.test/', exchangeUrl: '/x', stateTtl: NaN })));
+});
+
+test('oauth: the reload shortcut checks the state first: the same code with a state this tab did not send is refused', T, async () => {
+  await open();
+  const authorize = await oauth((c) => c.authorizeUrl());
+  await page.goto(authorize);
+  await page.waitForFunction(() => window.ready === true);
+  const backUrl = page.url();
+  const first = await oauth((c) => settle(c.handleRedirect()));
+  assert.equal(first.ok, true);
+  const forged = backUrl.replace(/state=\w+/, 'state=AAAAAAAAAAAAAAAA');
+  await page.goto(forged);
+  await page.waitForFunction(() => window.ready === true);
+  assert.equal((await oauth((c) => settle(c.handleRedirect()))).code, 'OAUTH_STATE', 'no answer for a forged state');
+  await page.goto(backUrl);
+  await page.waitForFunction(() => window.ready === true);
+  assert.deepEqual((await oauth((c) => settle(c.handleRedirect()))).value, first.value, 'the genuine reload still gets it');
+  assert.equal(backend.state.exchanges.length, 1);
+});
+
+test('config on a page still carrying ?code=&state=: signed and configured, never stored', T, async () => {
+  await open('/t/clients.html?from=menu&code=code-abc&state=AAAAAAAAAAAAAAAA');
+  assert.ok((await config()).results[0].ok);
+  assert.deepEqual(await storedSignatures(), []);
+  assert.doesNotMatch(await page.evaluate(() => JSON.stringify(localStorage)), /code-abc/);
+  backend.state.badSignatures = 1;
+  assert.ok((await config()).results[0].ok, 'an invalid one is retried with force=1');
+  assert.deepEqual(requests(), ['plain', 'plain', 'force'], 'asked again, not served from a cache');
+  assert.doesNotMatch(await page.evaluate(() => JSON.stringify(localStorage)), /code-abc/, 'not even as a dropped entry');
+  await open('/t/clients.html?from=menu');
+  assert.ok((await config()).results[0].ok);
+  assert.equal((await storedSignatures()).length, 1, 'a plain page URL is cached as before');
 });

@@ -28,10 +28,14 @@ test('a burst in Chromium shares one login; the token lands in localStorage', as
   const out = await page.evaluate(async (baseUrl) => {
     const session = await wxsession.createSession({ baseUrl, loginUrl: '/auth/login', getCode });
     const results = await Promise.all(Array.from({ length: 25 }, () => session.request({ url: '/api/a' })));
-    return { ok: results.every((r) => r.ok), stored: JSON.parse(localStorage.getItem('wxsession')), state: session.state };
+    const record = JSON.parse(localStorage.getItem('wxsession'));
+    return { ok: results.every((r) => r.ok), record, stored: JSON.parse(record.value), state: session.state };
   }, backend.url);
   assert.equal(out.ok, true);
   assert.equal(out.state, 'authenticated');
+  // The localStorage backend's record, expiring with the token.
+  assert.deepEqual(Object.keys(out.record).sort(), ['expiresAt', 'value']);
+  assert.ok(out.record.expiresAt >= out.stored.expiresAt && out.record.expiresAt - out.stored.expiresAt < 1000);
   assert.equal(out.stored.v, 1);
   assert.equal(backend.state.counts.exchange, 1);
 });
@@ -58,4 +62,23 @@ test('errors cross into the page as WxSessionError with a code', async () => {
     return out;
   }, backend.url);
   assert.deepEqual(codes, ['WxSessionError:BAD_CONFIG', 'HTTP_ERROR:500', 'nonce-ok']);
+});
+
+test('in the browser too: the token goes only to allowed origins, options are checked before the wasm, storage has delete', async () => {
+  const out = await page.evaluate(async (baseUrl) => {
+    const codeOf = (p) => p.then(() => 'resolved', (e) => e.code + (e.status ? ':' + e.status : ''));
+    const seen = [];
+    const session = await wxsession.createSession({ baseUrl, loginUrl: '/auth/login', getCode });
+    for (const url of ['https://evil.test/x', '//evil.test/x', baseUrl.replace('127.0.0.1', 'localhost') + '/api/a', 'http://evil.test\\@127.0.0.1/']) {
+      seen.push(await codeOf(session.request({ url })));
+    }
+    seen.push(await codeOf(session.request({ url: '.evil.test/x' })));
+    seen.push(await codeOf(session.request({ url: '@evil.test/x' })));
+    for (const bad of [{ timeout: NaN }, { maxRelogin: 1n }, { baseUrl: null }, { storage: { get() {}, set() {}, remove() {} } }]) {
+      seen.push(await codeOf(wxsession.createSession(Object.assign({ baseUrl, loginUrl: '/auth/login', getCode }, bad))));
+    }
+    return seen;
+  }, backend.url);
+  assert.deepEqual(out, ['BAD_CONFIG', 'BAD_CONFIG', 'BAD_CONFIG', 'BAD_CONFIG', 'HTTP_ERROR:404', 'HTTP_ERROR:404',
+    'BAD_CONFIG', 'BAD_CONFIG', 'BAD_CONFIG', 'BAD_CONFIG']);
 });

@@ -179,7 +179,9 @@ $('latency').onchange = () => post('/dev/latency', { ms: Number($('latency').val
 $('revoke').onclick = () => post('/dev/revoke').then(() => log('control', 'server revoked every app token: the next requests get 401'));
 $('fail-login').onclick = () => post('/dev/fail-next-login').then(() => log('control', 'the next POST /auth/login will answer 503'));
 $('expire').onclick = async () => {
-  const stored = JSON.parse(localStorage.getItem('wxsession') || 'null');
+  // The session's localStorage record: { value: <token record JSON>, expiresAt }.
+  const record = JSON.parse(localStorage.getItem('wxsession') || 'null');
+  const stored = record && JSON.parse(record.value);
   if (!stored || !stored.token) return log('control', 'no token yet: fire a request first', 'bad');
   await post('/dev/expire', {}, { authorization: 'Bearer ' + stored.token });
   log('control', `token ${short(stored.token)} expired on the server: the next request gets 401`);

@@ -61,13 +61,16 @@ impl SessionConfig {
     ) -> Result<Self, Error> {
         let check_session = CheckSessionPolicy::parse(check_session)?;
         if let Some(&s) = relogin_on.iter().find(|s| !(400..=599).contains(*s)) {
-            return Err(out_of_range(RELOGIN_ON_RULE, s));
+            return Err(out_of_range(RELOGIN_ON_RULE, i64::from(s)));
         }
         if max_relogin > 5 {
-            return Err(out_of_range(MAX_RELOGIN_RULE, max_relogin));
+            return Err(out_of_range(MAX_RELOGIN_RULE, i64::from(max_relogin)));
         }
         if expiry_margin_ms > 86_400_000 {
-            return Err(out_of_range(EXPIRY_MARGIN_RULE, expiry_margin_ms));
+            return Err(out_of_range(
+                EXPIRY_MARGIN_RULE,
+                i64::try_from(expiry_margin_ms).unwrap_or(i64::MAX),
+            ));
         }
         Ok(SessionConfig {
             check_session,
@@ -79,8 +82,8 @@ impl SessionConfig {
 }
 
 /// `rule`, and the whole number that broke it.
-pub(crate) fn out_of_range(rule: &str, n: impl std::fmt::Display) -> Error {
-    bad(format!("{rule}, not {n}"))
+pub(crate) fn out_of_range(rule: &str, n: i64) -> Error {
+    bad(crate::core::json::cat(&[rule, ", not ", &n.to_string()]))
 }
 
 fn bad(message: String) -> Error {

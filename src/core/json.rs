@@ -1,5 +1,6 @@
 //! The little JSON the core speaks: flat objects of strings, whole numbers,
-//! booleans, nulls and lists of whole numbers (options, the stored token).
+//! booleans, nulls and lists of whole numbers or of strings (options, the
+//! stored token).
 //! Hand-written: serde_json and float formatting cost more than the whole
 //! session machine in the mini-program's size budget.
 
@@ -16,20 +17,78 @@ pub enum Value {
     Int(i64),
     Str(String),
     Ints(Vec<i64>),
+    Strs(Vec<String>),
 }
 
-/// Parses one flat object, members in order. Errors carry `code`. The
-/// syntax is `RawObject`'s (one parser for the whole core); this only types
-/// the top-level values.
-pub fn parse_object(text: &str, code: ErrorCode) -> Result<Vec<(String, Value)>, Error> {
+/// `text` as one flat JSON object (at most `MAX_LEN`), its members kept as
+/// raw JSON: the readers below type the ones a caller wants, without
+/// building values nobody reads. Errors carry `code`.
+pub fn object(text: &str, code: ErrorCode) -> Result<RawObject, Error> {
     if text.len() > MAX_LEN {
         return Err(Error::new(code, "not a JSON object: longer than 64 KiB"));
     }
-    let obj = RawObject::parse(text).map_err(|e| match e {
-        ParseError::Duplicate(key) => Error::new(code, format!("{} is given twice", quote(&key))),
+    RawObject::parse(text).map_err(|e| match e {
+        ParseError::Duplicate(key) => Error::new(code, cat(&[&quote(&key), " is given twice"])),
         ParseError::Syntax => Error::new(code, "not a JSON object"),
-    })?;
-    let bad = |key: &str, what: &str| Error::new(code, format!("{} {what}", quote(key)));
+    })
+}
+
+/// What a reader answers for a value of another type.
+#[derive(Debug, PartialEq, Eq)]
+pub struct WrongType;
+
+/// A raw member value as a string: `Ok(None)` for null, `Err` for any other type.
+pub fn as_str(raw: &str) -> Result<Option<String>, WrongType> {
+    match raw {
+        "null" => Ok(None),
+        _ => RawObject::raw_str(raw).map(Some).ok_or(WrongType),
+    }
+}
+
+/// A whole number that fits an i64 (no fraction, no exponent), or null.
+pub fn as_int(raw: &str) -> Result<Option<i64>, WrongType> {
+    match raw {
+        "null" => Ok(None),
+        _ => whole(raw).map(Some).map_err(|_| WrongType),
+    }
+}
+
+pub fn as_bool(raw: &str) -> Result<Option<bool>, WrongType> {
+    match raw {
+        "null" => Ok(None),
+        "true" => Ok(Some(true)),
+        "false" => Ok(Some(false)),
+        _ => Err(WrongType),
+    }
+}
+
+/// A list of whole numbers, or null.
+pub fn as_ints(raw: &str) -> Result<Option<Vec<i64>>, WrongType> {
+    match raw {
+        "null" => Ok(None),
+        _ if raw.starts_with('[') => int_list(raw).map(Some).ok_or(WrongType),
+        _ => Err(WrongType),
+    }
+}
+
+/// A list of strings, or null (`[]` is an empty one).
+pub fn as_strs(raw: &str) -> Result<Option<Vec<String>>, WrongType> {
+    match raw {
+        "null" => Ok(None),
+        _ if raw.starts_with('[') => int_list(raw)
+            .filter(Vec::is_empty)
+            .map(|_| Vec::new())
+            .or_else(|| str_list(raw))
+            .map(Some)
+            .ok_or(WrongType),
+        _ => Err(WrongType),
+    }
+}
+
+/// Parses one flat object, members in order and typed. Errors carry `code`.
+pub fn parse_object(text: &str, code: ErrorCode) -> Result<Vec<(String, Value)>, Error> {
+    let obj = object(text, code)?;
+    let bad = |key: &str, what: &str| Error::new(code, cat(&[&quote(key), " ", what]));
     let mut members = Vec::new();
     for (key, raw) in obj.members() {
         let value = match raw.as_bytes()[0] {
@@ -37,9 +96,13 @@ pub fn parse_object(text: &str, code: ErrorCode) -> Result<Vec<(String, Value)>,
             b't' => Value::Bool(true),
             b'f' => Value::Bool(false),
             b'n' => Value::Null,
-            b'[' => Value::Ints(
-                int_list(raw).ok_or_else(|| bad(key, "must be a list of whole numbers"))?,
-            ),
+            b'[' => match int_list(raw) {
+                Some(list) => Value::Ints(list),
+                None => Value::Strs(
+                    str_list(raw)
+                        .ok_or_else(|| bad(key, "must be a list of whole numbers or of strings"))?,
+                ),
+            },
             b'{' => return Err(bad(key, "must not be an object")),
             _ => Value::Int(whole(raw).map_err(|what| bad(key, what))?),
         };
@@ -65,6 +128,51 @@ fn int_list(raw: &str) -> Option<Vec<i64>> {
     inner.split(',').map(|n| whole(n.trim()).ok()).collect()
 }
 
+/// `["a", "b"]` (already valid JSON): strings only, nothing nested. One
+/// pass: each element's end is found by skipping escapes, then decoded.
+fn str_list(raw: &str) -> Option<Vec<String>> {
+    let b = raw.as_bytes();
+    let ws = |i: &mut usize| {
+        while matches!(b.get(*i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            *i += 1;
+        }
+    };
+    let mut out = Vec::new();
+    let mut i = 1;
+    loop {
+        ws(&mut i);
+        let start = i;
+        if b.get(i) != Some(&b'"') {
+            return None;
+        }
+        loop {
+            i += 1;
+            match b.get(i)? {
+                b'"' => break,
+                b'\\' => i += 1,
+                _ => {}
+            }
+        }
+        i += 1;
+        out.push(RawObject::raw_str(raw.get(start..i)?)?);
+        ws(&mut i);
+        match b.get(i)? {
+            b',' => i += 1,
+            _ => return Some(out),
+        }
+    }
+}
+
+/// `parts` joined: messages without `format!`, whose machinery costs the
+/// mini-program's wasm bytes at every call site.
+pub fn cat(parts: &[&str]) -> String {
+    let mut out = String::new();
+    for p in parts {
+        out.push_str(p);
+    }
+    out
+}
+
 /// `s` as a JSON string literal, also for naming keys and values in messages.
 pub fn quote(s: &str) -> String {
     let mut out = String::new();
@@ -72,7 +180,18 @@ pub fn quote(s: &str) -> String {
     out
 }
 
-/// Writes one flat object; `Ints` come out as a list.
+fn list_of<T>(out: &mut String, list: &[T], write: impl Fn(&mut String, &T)) {
+    out.push('[');
+    for (i, item) in list.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write(out, item);
+    }
+    out.push(']');
+}
+
+/// Writes one flat object; `Ints` and `Strs` come out as lists.
 pub fn write_object(members: &[(&str, Value)]) -> String {
     let mut out = String::from("{");
     for (key, value) in members {
@@ -86,10 +205,8 @@ pub fn write_object(members: &[(&str, Value)]) -> String {
             Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             Value::Int(n) => out.push_str(&n.to_string()),
             Value::Str(s) => out.push_str(&quote(s)),
-            Value::Ints(list) => {
-                let list: Vec<String> = list.iter().map(i64::to_string).collect();
-                out.push_str(&format!("[{}]", list.join(",")));
-            }
+            Value::Ints(list) => list_of(&mut out, list, |o, n| o.push_str(&n.to_string())),
+            Value::Strs(list) => list_of(&mut out, list, |o, s| write_str(o, s)),
         }
     }
     out.push('}');
@@ -117,6 +234,20 @@ mod tests {
             [Ints(vec![]), Int(-i64::MAX)]
         );
         assert_eq!(values(" {} ").unwrap(), []);
+        assert_eq!(
+            values(r#"{"s":[ "a" , "b\"]\\" ,"\u00e9,"],"e":["x"]}"#).unwrap(),
+            [
+                Strs(vec!["a".into(), "b\"]\\".into(), "é,".into()]),
+                Strs(vec!["x".into()])
+            ]
+        );
+        for bad in [
+            r#"{"s":["a",1]}"#,
+            r#"{"s":["a",["b"]]}"#,
+            r#"{"s":["a",null]}"#,
+        ] {
+            assert!(values(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
@@ -149,7 +280,7 @@ mod tests {
             "", " ", "[]", "null", r#""s""#, "{", r#"{"a""#, r#"{"a":"#, r#"{"a":1"#, r#"{"a":"x"#,
             r#"{"a":[1,"#, r#"{"a":"\u12"#, r#"{"a":1} x"#, r#"{"a":1}}"#, r#"{"a":1,}"#, "{,}", "{a:1}",
             r#"{"a" 1}"#, r#"{"a":tru}"#, r#"{"a":{}}"#, r#"{"a":{"b":1}}"#, r#"{"a":[[1]]}"#,
-            r#"{"a":["x"]}"#, r#"{"a":[1,{}]}"#, r#"{"a":1,"a":2}"#, r#"{"a":1.5}"#, r#"{"a":1e3}"#,
+            r#"{"a":["x",1]}"#, r#"{"a":[1,{}]}"#, r#"{"a":1,"a":2}"#, r#"{"a":1.5}"#, r#"{"a":1e3}"#,
             r#"{"a":[1.0]}"#, r#"{"a":01}"#, r#"{"a":-}"#, r#"{"a":+1}"#, r#"{"a":9223372036854775808}"#,
             "{\"a\":\"\u{1}\"}", r#"{"a":"\x"}"#, r#"{"a":"\u12g4"}"#, &huge,
         ];
@@ -169,7 +300,7 @@ mod tests {
         assert_eq!(said(r#"{"d":1,"d":1}"#), r#""d" is given twice"#);
         assert_eq!(
             said(r#"{"o":[1,"x"]}"#),
-            r#""o" must be a list of whole numbers"#
+            r#""o" must be a list of whole numbers or of strings"#
         );
     }
 

@@ -15,6 +15,7 @@ pub mod signature;
 pub mod single_flight;
 pub mod store;
 pub mod token;
+pub mod url;
 
 pub use config::{CheckSessionPolicy, SessionConfig};
 pub use error::{Error, ErrorCode};

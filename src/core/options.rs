@@ -5,7 +5,8 @@ use crate::core::config::{
     out_of_range, SessionConfig, EXPIRY_MARGIN_RULE, MAX_RELOGIN_RULE, RELOGIN_ON_RULE,
 };
 use crate::core::error::{Error, ErrorCode};
-use crate::core::json::{self, quote, Value};
+use crate::core::json::{self, cat, quote, Value};
+use crate::core::url::UrlScope;
 
 const TIMEOUT_RULE: &str = "timeout must be 1..600000 ms";
 
@@ -30,7 +31,10 @@ pub struct ClientOptions {
     pub token_prefix: Option<String>,
     pub storage_key: Option<String>,
     pub storage_path: Option<String>,
+    /// The app's own storage object (the host keeps it).
+    pub storage: bool,
     pub check_session: Option<String>,
+    pub token_origins: Option<Vec<String>>,
     pub relogin_on: Option<Vec<u16>>,
     pub max_relogin: Option<u32>,
     pub timeout: Option<u64>,
@@ -41,8 +45,13 @@ pub struct ClientOptions {
 /// The options after defaults and checks; what the host glue reads.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResolvedOptions {
+    /// baseUrl's origin and path without a trailing '/': a plain `/path`
+    /// extends it as is (see `UrlScope::base_prefix`).
     pub base_url: String,
+    /// The exchange's absolute URL, resolved and checked like a request's.
     pub login_url: Option<String>,
+    /// Where requests may go with the token.
+    pub scope: UrlScope,
     pub token_header: String,
     pub token_prefix: String,
     pub storage_key: String,
@@ -75,61 +84,85 @@ impl ClientOptions {
     /// Reads `createSession`'s options as JSON, keys in camelCase. `null`
     /// counts as not given; unknown keys and wrong types are BAD_CONFIG.
     pub fn from_json(text: &str) -> Result<ClientOptions, Error> {
-        let members = json::parse_object(text, ErrorCode::BadConfig)
-            .map_err(|e| bad(format!("options: {}", e.message)))?;
+        let obj = json::object(text, ErrorCode::BadConfig)
+            .map_err(|e| bad(cat(&["options: ", &e.message])))?;
         let mut o = ClientOptions::default();
-        for (key, v) in members {
-            let k = key.as_str();
+        for (k, raw) in obj.members() {
+            // Each reader answers Err for a value of another type.
+            let typed = |what: &'static str| move |_: json::WrongType| wrong_type(k, what);
+            let string = || json::as_str(raw).map_err(typed("a string"));
+            // Functions (and the storage object) arrive as `true`.
+            let flag = || {
+                Ok(json::as_bool(raw)
+                    .map_err(typed("a function"))?
+                    .unwrap_or(false))
+            };
+            let whole = |rule| match json::as_int(raw).map_err(typed("a whole number"))? {
+                Some(n) => u32::try_from(n)
+                    .map(Some)
+                    .map_err(|_| out_of_range(rule, n)),
+                None => Ok(None),
+            };
             match k {
-                "baseUrl" => o.base_url = string(k, v)?.unwrap_or_default(),
-                "loginUrl" => o.login_url = string(k, v)?,
-                "exchange" => o.exchange = flag(k, v)?,
-                "exchangeBody" => o.exchange_body = flag(k, v)?,
-                "getCode" => o.get_code = flag(k, v)?,
-                "tokenHeader" => o.token_header = string(k, v)?,
-                "tokenPrefix" => o.token_prefix = string(k, v)?,
-                "storageKey" => o.storage_key = string(k, v)?,
-                "storagePath" => o.storage_path = string(k, v)?,
-                "checkSession" => o.check_session = string(k, v)?,
-                "reloginOn" => o.relogin_on = statuses(v)?,
-                "maxRelogin" => o.max_relogin = whole(k, v, MAX_RELOGIN_RULE)?,
-                "timeout" => o.timeout = whole(k, v, TIMEOUT_RULE)?,
-                "expiryMargin" => o.expiry_margin = whole(k, v, EXPIRY_MARGIN_RULE)?,
-                "wasmPath" => o.wasm_path = string(k, v)?,
-                _ => return Err(bad(format!("unknown option {}", quote(k)))),
+                "baseUrl" => o.base_url = string()?.unwrap_or_default(),
+                "loginUrl" => o.login_url = string()?,
+                "exchange" => o.exchange = flag()?,
+                "exchangeBody" => o.exchange_body = flag()?,
+                "getCode" => o.get_code = flag()?,
+                "tokenHeader" => o.token_header = string()?,
+                "tokenPrefix" => o.token_prefix = string()?,
+                "storageKey" => o.storage_key = string()?,
+                "storagePath" => o.storage_path = string()?,
+                "storage" => o.storage = flag()?,
+                "checkSession" => o.check_session = string()?,
+                "tokenOrigins" => {
+                    o.token_origins = json::as_strs(raw).map_err(typed("a list of strings"))?
+                }
+                "reloginOn" => o.relogin_on = statuses(raw)?,
+                "maxRelogin" => o.max_relogin = whole(MAX_RELOGIN_RULE)?,
+                "timeout" => o.timeout = whole(TIMEOUT_RULE)?.map(u64::from),
+                "expiryMargin" => o.expiry_margin = whole(EXPIRY_MARGIN_RULE)?.map(u64::from),
+                "wasmPath" => o.wasm_path = string()?,
+                _ => return Err(bad(cat(&["unknown option ", &quote(k)]))),
             }
         }
         Ok(o)
     }
 
     pub fn resolve(self, host: HostKind) -> Result<(ResolvedOptions, SessionConfig), Error> {
-        if !(self.base_url.is_empty() || is_http_url(&self.base_url)) {
-            return Err(bad(format!(
-                "baseUrl must start with http:// or https://, not {}",
-                quote(&self.base_url)
-            )));
-        }
+        let scope = UrlScope::new(
+            &self.base_url,
+            self.token_origins.as_deref().unwrap_or_default(),
+        )?;
         if !self.exchange && self.login_url.as_deref().is_none_or(str::is_empty) {
             return Err(bad(
                 "give loginUrl (the backend's code exchange) or an exchange function".into(),
             ));
         }
-        if let Some(url) = &self.login_url {
-            if self.base_url.is_empty() && !is_http_url(url) {
-                return Err(bad(format!(
-                    "loginUrl {} is relative but no baseUrl is set",
-                    quote(url)
-                )));
-            }
-        }
+        // The exchange goes where the token may go: it is the backend.
+        let login_url = match self.login_url.as_deref() {
+            Some(url) if !url.is_empty() => Some(
+                scope
+                    .resolve(url)
+                    .map_err(|e| bad(cat(&["loginUrl: ", &e.message])))?,
+            ),
+            _ => None,
+        };
         if host != HostKind::MiniProgram && !self.get_code {
             return Err(bad(
                 "outside a mini-program there is no wx.login: pass getCode: async () => code"
                     .into(),
             ));
         }
-        if self.storage_path.is_some() && host != HostKind::Node {
-            return Err(bad("storagePath is only for the node entry".into()));
+        if let Some(path) = &self.storage_path {
+            if host != HostKind::Node {
+                return Err(bad("storagePath is only for the node entry".into()));
+            }
+            if path.is_empty() || self.storage {
+                return Err(bad(
+                    "storagePath must be a file path, and not given with storage".into(),
+                ));
+            }
         }
         let token_header = self.token_header.unwrap_or_else(|| "Authorization".into());
         if token_header.is_empty() || !token_header.bytes().all(is_header_name_byte) {
@@ -139,8 +172,10 @@ impl ClientOptions {
             )));
         }
         let token_prefix = self.token_prefix.unwrap_or_else(|| "Bearer ".into());
-        if token_prefix.chars().any(char::is_control) {
-            return Err(bad("tokenPrefix must not contain control characters".into()));
+        if !token_prefix.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+            return Err(bad(
+                "tokenPrefix must be printable ASCII (a header carries nothing else)".into(),
+            ));
         }
         let storage_key = self.storage_key.unwrap_or_else(|| "wxsession".into());
         if storage_key.is_empty() {
@@ -148,7 +183,7 @@ impl ClientOptions {
         }
         let timeout = self.timeout.unwrap_or(10_000);
         if !(1..=600_000).contains(&timeout) {
-            return Err(out_of_range(TIMEOUT_RULE, timeout));
+            return Err(out_of_range(TIMEOUT_RULE, timeout as i64));
         }
         // Web and node pages have no wx.checkSession to call.
         let default_check = if host == HostKind::MiniProgram {
@@ -171,8 +206,9 @@ impl ClientOptions {
             self.expiry_margin.unwrap_or(defaults.expiry_margin_ms),
         )?;
         let resolved = ResolvedOptions {
-            base_url: self.base_url.trim_end_matches('/').to_owned(),
-            login_url: self.login_url,
+            base_url: scope.base_prefix().to_owned(),
+            login_url,
+            scope,
             token_header,
             token_prefix,
             storage_key,
@@ -181,10 +217,6 @@ impl ClientOptions {
         };
         Ok((resolved, config))
     }
-}
-
-fn is_http_url(s: &str) -> bool {
-    s.starts_with("https://") || s.starts_with("http://")
 }
 
 /// RFC 9110 token characters.
@@ -197,46 +229,16 @@ fn bad(message: String) -> Error {
 }
 
 fn wrong_type(key: &str, what: &str) -> Error {
-    bad(format!("{key} must be {what}"))
+    bad(cat(&[key, " must be ", what]))
 }
 
-fn string(key: &str, v: Value) -> Result<Option<String>, Error> {
-    match v {
-        Value::Null => Ok(None),
-        Value::Str(s) => Ok(Some(s)),
-        _ => Err(wrong_type(key, "a string")),
-    }
-}
-
-/// Functions arrive as `true`.
-fn flag(key: &str, v: Value) -> Result<bool, Error> {
-    match v {
-        Value::Null => Ok(false),
-        Value::Bool(b) => Ok(b),
-        _ => Err(wrong_type(key, "a function")),
-    }
-}
-
-/// A whole number that fits `T`; `rule` says which ones are allowed.
-fn whole<T: TryFrom<i64>>(key: &str, v: Value, rule: &str) -> Result<Option<T>, Error> {
-    match v {
-        Value::Null => Ok(None),
-        Value::Int(n) => T::try_from(n).map(Some).map_err(|_| out_of_range(rule, n)),
-        _ => Err(wrong_type(key, "a whole number")),
-    }
-}
-
-fn statuses(v: Value) -> Result<Option<Vec<u16>>, Error> {
-    let list = match v {
-        Value::Null => return Ok(None),
-        Value::Ints(list) => list,
-        _ => return Err(wrong_type("reloginOn", "a list of HTTP statuses")),
+fn statuses(raw: &str) -> Result<Option<Vec<u16>>, Error> {
+    let Ok(list) = json::as_ints(raw) else {
+        return Err(wrong_type("reloginOn", "a list of HTTP statuses"));
     };
     let status = |n| u16::try_from(n).map_err(|_| out_of_range(RELOGIN_ON_RULE, n));
-    list.into_iter()
-        .map(status)
-        .collect::<Result<_, _>>()
-        .map(Some)
+    list.map(|l| l.into_iter().map(status).collect())
+        .transpose()
 }
 
 #[cfg(test)]
@@ -371,7 +373,7 @@ mod tests {
         );
         assert_eq!(
             r.to_json(),
-            r#"{"baseUrl":"https://a.test","loginUrl":"/l","tokenHeader":"Authorization","tokenPrefix":"Token \"x\"","storageKey":"wxsession","storagePath":null,"timeout":5000}"#
+            r#"{"baseUrl":"https://a.test","loginUrl":"https://a.test/l","tokenHeader":"Authorization","tokenPrefix":"Token \"x\"","storageKey":"wxsession","storagePath":null,"timeout":5000}"#
         );
         assert_eq!(
             ClientOptions::from_json("{}").unwrap(),
@@ -388,10 +390,7 @@ mod tests {
             ),
             (r#"{"loginUrl":"/l","login_url":"/l"}"#, "login_url"),
             (r#"{"timeout":"soon"}"#, "timeout must be a whole number"),
-            (
-                r#"{"timeout":1.5}"#,
-                r#"options: "timeout" must be a whole number"#,
-            ),
+            (r#"{"timeout":1.5}"#, "timeout must be a whole number"),
             (r#"{"timeout":-1}"#, "timeout must be 1..600000 ms, not -1"),
             (
                 r#"{"maxRelogin":-1}"#,

@@ -104,6 +104,11 @@ pub struct Session {
     /// Why the last login failed, for the messages of the waiters it rejects.
     login_error: Option<Error>,
     check: Flight<ReqId>,
+    /// Logins started so far, and how many had started when the running
+    /// check began: a check answers for the WeChat session it saw, and a
+    /// wx.login since then has replaced that session.
+    logins_started: u32,
+    check_started_after: u32,
     /// Sorted by id (ids only grow): a Vec keeps a second map type out of the
     /// mini-program's wasm, and lookups are binary searches.
     pending: Vec<(ReqId, Pending)>,
@@ -123,6 +128,8 @@ impl Session {
             login_stale: false,
             login_error: None,
             check: Flight::default(),
+            logins_started: 0,
+            check_started_after: 0,
             pending: Vec::new(),
             next_req: 0,
             effects: VecDeque::new(),
@@ -235,7 +242,10 @@ impl Session {
         let Some(waiters) = self.check.complete(check) else {
             return;
         };
-        if ok {
+        if self.logins_started != self.check_started_after {
+            // A login started while this check ran: its wx.login renewed the
+            // session the check was about, so the answer is moot either way.
+        } else if ok {
             self.checked = true;
         } else {
             // WeChat's session is gone, so whatever the backend holds for this
@@ -358,6 +368,7 @@ impl Session {
             self.join_login(id);
         } else if self.needs_check() {
             if let Joined::Started(check) = self.check.join(id) {
+                self.check_started_after = self.logins_started;
                 self.effects.push_back(Effect::CheckSession { check });
             }
         } else {
@@ -375,6 +386,7 @@ impl Session {
 
     fn join_login(&mut self, id: ReqId) {
         if let Joined::Started(login) = self.login.join(id) {
+            self.logins_started = self.logins_started.wrapping_add(1);
             self.effects.push_back(Effect::Login { login });
         }
     }

@@ -302,6 +302,57 @@ fn a_failed_check_session_forces_a_relogin() {
     );
 }
 
+/// The id of the one wx.checkSession `fx` asks for, and nothing else.
+fn only_check(fx: Vec<Effect>) -> u32 {
+    match fx[..] {
+        [Effect::CheckSession { check }] => check,
+        ref other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_check_that_began_before_a_forced_login_does_not_drop_its_token() {
+    let mut s = Session::new(cfg("once"), Some(&stored("old", None)), T0);
+    let a = s.request(T0);
+    let check = only_check(s.take_effects());
+    let forced = s.login(true, T0);
+    let login = logins(&s.take_effects())[0];
+    s.login_done(login, ok_login("fresh"), T0 + 1);
+    let fx = s.take_effects();
+    assert!(fx.contains(&Effect::Resolve { req: forced }));
+    // The check fails after the login it predates: the fresh token stays,
+    // no second wx.login, and its waiter is sent with the fresh token.
+    s.check_session_done(check, false, T0 + 2);
+    let fx = s.take_effects();
+    assert!(logins(&fx).is_empty(), "{fx:?}");
+    assert_eq!(sends(&fx), vec![(a, s.generation())]);
+    assert_eq!(s.token(), Some("fresh"));
+    assert!(!fx.contains(&Effect::ClearStorage));
+}
+
+#[test]
+fn a_check_that_outlives_a_login_in_flight_leaves_the_decision_to_that_login() {
+    let mut s = Session::new(cfg("always"), Some(&stored("old", None)), T0);
+    let a = s.request(T0);
+    let check = only_check(s.take_effects());
+    s.login(true, T0);
+    let login = logins(&s.take_effects())[0];
+    // The check succeeds while the forced login still runs: a's wait goes
+    // on with the login, and nothing is sent with the token it replaces.
+    s.check_session_done(check, true, T0 + 1);
+    let fx = s.take_effects();
+    assert!(sends(&fx).is_empty() && logins(&fx).is_empty(), "{fx:?}");
+    s.login_done(login, ok_login("fresh"), T0 + 2);
+    assert_eq!(sends(&s.take_effects()), vec![(a, s.generation())]);
+    // A check that began after the login still counts.
+    let b = s.request(T0 + 3);
+    let check = only_check(s.take_effects());
+    s.check_session_done(check, false, T0 + 4);
+    let fx = s.take_effects();
+    assert_eq!(logins(&fx).len(), 1, "{fx:?}");
+    assert!(sends(&fx).iter().all(|&(r, _)| r != b));
+}
+
 #[test]
 fn a_fresh_login_needs_no_check_session() {
     let mut s = Session::new(cfg("once"), None, T0);

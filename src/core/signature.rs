@@ -42,13 +42,18 @@ pub fn sign_jsapi(jsapi_ticket: &str, nonce_str: &str, timestamp: &str, url: &st
     ])
 }
 
-/// `wx.getUserInfo`'s check: `sha1(rawData + session_key)`.
+/// `wx.getUserInfo`'s check: `sha1(rawData + session_key)`. Without a key
+/// the "signature" is a plain sha1 anyone can compute: never valid.
 pub fn verify_raw_data(raw_data: &str, signature: &str, session_key: &str) -> bool {
-    ct_eq_hex(&sha1_hex(&[raw_data, session_key]), signature)
+    !session_key.is_empty() && ct_eq_hex(&sha1_hex(&[raw_data, session_key]), signature)
 }
 
 /// The server-configuration / push check: `sha1(sort(token, timestamp, nonce))`.
+/// An empty token is no secret: never valid.
 pub fn verify_push_signature(token: &str, timestamp: &str, nonce: &str, signature: &str) -> bool {
+    if token.is_empty() {
+        return false;
+    }
     let mut parts = [token, timestamp, nonce];
     parts.sort_unstable();
     ct_eq_hex(&sha1_hex(&parts), signature)
@@ -128,6 +133,16 @@ mod tests {
                 malformed
             ));
         }
+    }
+
+    #[test]
+    fn an_empty_key_or_token_never_verifies() {
+        let data = "{\"nickName\":\"Band\"}";
+        assert!(!verify_raw_data(data, &sha1_hex(&[data]), ""));
+        assert!(!verify_raw_data("", &sha1_hex(&[]), ""));
+        let push = sha1_hex(&["", "1409304348", "xxxxxx"]);
+        assert!(!verify_push_signature("", "1409304348", "xxxxxx", &push));
+        assert!(!verify_push_signature("", "", "", &sha1_hex(&[])));
     }
 
     #[test]

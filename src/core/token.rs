@@ -8,6 +8,12 @@ use crate::core::json::{self, Value};
 const FORMAT_VERSION: i64 = 1;
 /// Tokens travel in an HTTP header; anything this large is a server bug.
 const MAX_TOKEN_LEN: usize = 8 * 1024;
+/// `expiresIn` is clamped to this range of seconds: below a second a burst
+/// would log in for nearly every request, and past a year "expires" means
+/// "never" in practice. Neither is a lifetime a backend means to give.
+pub const MIN_EXPIRES_IN_SECS: f64 = 1.0;
+pub const MAX_EXPIRES_IN_SECS: f64 = 365.0 * 24.0 * 3600.0;
+const MAX_LIFETIME_MS: u64 = 365 * 24 * 3600 * 1000;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TokenRecord {
@@ -28,6 +34,8 @@ pub enum Loaded {
 
 impl TokenRecord {
     /// Builds a record from what the app backend's exchange returned.
+    /// `expires_in_secs` is `None` when the body had none (the token lives
+    /// until a 401); hosts pass NaN for a value that is not a number.
     pub fn from_exchange(
         token: Option<&str>,
         expires_in_secs: Option<f64>,
@@ -38,7 +46,8 @@ impl TokenRecord {
         let expires_at = match expires_in_secs {
             None => None,
             Some(s) if s.is_finite() && s > 0.0 => {
-                Some(now.saturating_add((s * 1000.0).min(1e15) as u64))
+                let s = s.clamp(MIN_EXPIRES_IN_SECS, MAX_EXPIRES_IN_SECS);
+                Some(now.saturating_add((s * 1000.0) as u64))
             }
             Some(_) => {
                 return Err(Error::new(
@@ -66,19 +75,26 @@ impl TokenRecord {
     /// `expiresAt` may be left out.
     fn parse(raw: &str) -> Option<TokenRecord> {
         let (mut v, mut token, mut issued_at, mut expires_at) = (None, None, None, None);
-        for (key, value) in json::parse_object(raw, ErrorCode::BadInput).ok()? {
-            match (key.as_str(), value) {
-                ("v", Value::Int(n)) => v = Some(n),
-                ("token", Value::Str(s)) => token = Some(s),
-                ("issuedAt", Value::Int(n)) => issued_at = Some(u64::try_from(n).ok()?),
-                ("expiresAt", Value::Int(n)) => expires_at = Some(u64::try_from(n).ok()?),
-                ("expiresAt", Value::Null) => {}
+        // Epoch ms: a whole number >= 0, or null.
+        let time = |raw: &str| -> Result<Option<u64>, json::WrongType> {
+            json::as_int(raw)?
+                .map(|n| u64::try_from(n).map_err(|_| json::WrongType))
+                .transpose()
+        };
+        for (key, raw) in json::object(raw, ErrorCode::BadInput).ok()?.members() {
+            match key {
+                "v" => v = json::as_int(raw).ok()?,
+                "token" => token = json::as_str(raw).ok()?,
+                "issuedAt" => issued_at = Some(time(raw).ok()??),
+                "expiresAt" => expires_at = time(raw).ok()?,
                 _ => return None,
             }
         }
         let (token, issued_at) = (token?, issued_at?);
-        let expired_before_issued = matches!(expires_at, Some(e) if e < issued_at);
-        if v != Some(FORMAT_VERSION) || check_token(&token).is_err() || expired_before_issued {
+        // A lifetime no exchange can produce means the value was edited.
+        let impossible =
+            matches!(expires_at, Some(e) if e < issued_at || e - issued_at > MAX_LIFETIME_MS);
+        if v != Some(FORMAT_VERSION) || check_token(&token).is_err() || impossible {
             return None;
         }
         Some(TokenRecord {
@@ -119,9 +135,11 @@ fn check_token(token: &str) -> Result<(), &'static str> {
     if token.len() > MAX_TOKEN_LEN {
         return Err("the token is longer than 8 KiB");
     }
-    // A control character would split or corrupt the Authorization header.
-    if token.chars().any(|c| c.is_control()) {
-        return Err("the token contains control characters");
+    // Visible ASCII only: a control character would split the header, and
+    // fetch and wx.request refuse (or mangle) anything past U+00FF, so such
+    // a token would fail every request instead of this one login.
+    if !token.bytes().all(|b| (0x21..0x7f).contains(&b)) {
+        return Err("the token has characters an HTTP header cannot carry (visible ASCII only)");
     }
     Ok(())
 }
@@ -139,11 +157,11 @@ mod tests {
             r#"{"v":1,"token":"abc","issuedAt":1000,"expiresAt":7201000}"#
         );
         assert_eq!(TokenRecord::load(Some(&t.to_json())), Loaded::Valid(t));
-        let forever = TokenRecord::from_exchange(Some("a\"\\é"), None, 5).unwrap();
+        let forever = TokenRecord::from_exchange(Some("a\"\\~"), None, 5).unwrap();
         let json = forever.to_json();
         assert_eq!(
             json,
-            r#"{"v":1,"token":"a\"\\é","issuedAt":5,"expiresAt":null}"#
+            r#"{"v":1,"token":"a\"\\~","issuedAt":5,"expiresAt":null}"#
         );
         assert_eq!(TokenRecord::load(Some(&json)), Loaded::Valid(forever));
         let Loaded::Valid(t) = TokenRecord::load(Some(r#"{"token":"t","v":1,"issuedAt":2}"#))
@@ -177,6 +195,9 @@ mod tests {
             r#"{"v":"1","token":"x","issuedAt":0}"#,
             r#"{"v":1,"token":null,"issuedAt":0}"#,
             r#"{"v":1,"token":"a\u0000b","issuedAt":0}"#,
+            r#"{"v":1,"token":"a\u20acb","issuedAt":0}"#,
+            r#"{"v":1,"token":"a b","issuedAt":0}"#,
+            r#"{"v":1,"token":"x","issuedAt":0,"expiresAt":31536000001}"#,
             r#"{"v":1,"issuedAt":0}"#,
             r#"{"v":1,"token":"x"}"#,
         ] {
@@ -191,12 +212,42 @@ mod tests {
             (Some(""), None),
             (Some("a\r\nX-Evil: 1"), None),
             (Some("a"), Some(-1.0)),
+            (Some("a"), Some(0.0)),
+            (Some("a"), Some(-0.0)),
             (Some("a"), Some(f64::NAN)),
+            (Some("a"), Some(f64::INFINITY)),
+            (Some("a"), Some(f64::NEG_INFINITY)),
+            (Some("€"), None),
+            (Some("tok€"), None),
+            (Some("a\u{7f}"), None),
+            (Some("a b"), None),
+            (Some(" a"), None),
         ] {
             let err = TokenRecord::from_exchange(tok, exp, 0).unwrap_err();
             assert_eq!(err.code, ErrorCode::ExchangeFailed);
         }
         assert!(TokenRecord::from_exchange(Some(&"x".repeat(9000)), None, 0).is_err());
+    }
+
+    #[test]
+    fn absurd_lifetimes_are_clamped_to_one_second_and_one_year() {
+        let at = |s: f64| {
+            TokenRecord::from_exchange(Some("t"), Some(s), 1_000)
+                .unwrap()
+                .expires_at
+        };
+        assert_eq!(at(1e-9), Some(2_000));
+        assert_eq!(at(0.5), Some(2_000));
+        assert_eq!(at(1.5), Some(2_500));
+        assert_eq!(at(7200.0), Some(7_201_000));
+        assert_eq!(at(1e300), Some(1_000 + MAX_LIFETIME_MS));
+        assert_eq!(at(f64::MAX), Some(1_000 + MAX_LIFETIME_MS));
+        // What is written can be read back: the clamp and the load agree.
+        let longest = TokenRecord::from_exchange(Some("t"), Some(1e300), 1_000).unwrap();
+        assert_eq!(
+            TokenRecord::load(Some(&longest.to_json())),
+            Loaded::Valid(longest)
+        );
     }
 
     #[test]

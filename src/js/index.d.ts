@@ -34,16 +34,31 @@ export interface WxSessionError extends Error {
   errmsg?: string;
 }
 
+/**
+ * Where a session keeps its token: the same key/value interface as the
+ * Token Store's backends (sync, or returning promises). `ttlMs` 0 means no
+ * expiry; otherwise the stored token expires then.
+ */
 export interface StorageBackend {
-  get(key: string): string | null;
-  set(key: string, value: string): void;
-  remove(key: string): void;
+  get(key: string): string | null | undefined | PromiseLike<string | null | undefined>;
+  set(key: string, value: string, ttlMs: number): void | PromiseLike<void>;
+  delete(key: string): void | PromiseLike<void>;
 }
 
 export interface SessionOptions {
-  /** Prefix for relative request URLs, e.g. 'https://api.example.com'. */
+  /**
+   * Your backend, e.g. 'https://api.example.com' or 'https://example.com/api':
+   * request URLs are resolved against it (relative ones extend its path), and
+   * the token goes only to its origin and `tokenOrigins`.
+   */
   baseUrl?: string;
-  /** Default exchange: POST JSON {code, ...exchangeBody()} -> 2xx JSON {token, expiresIn?}. */
+  /** Other exact origins ('https://host[:port]') the token may go to; any other is BAD_CONFIG. */
+  tokenOrigins?: string[];
+  /**
+   * Default exchange: POST JSON {code, ...exchangeBody()} -> 2xx JSON {token, expiresIn?}.
+   * Resolved like a request URL. The token must be visible ASCII; expiresIn
+   * (seconds) a positive number, clamped to 1 s .. 365 days.
+   */
   loginUrl?: string;
   /** Replaces the default exchange. */
   exchange?: (code: string, extra: Record<string, unknown>) => Promise<{ token: string; expiresIn?: number }>;
@@ -63,24 +78,28 @@ export interface SessionOptions {
   wasmPath?: string;
   /** Web only: URL of the .wasm. */
   wasmUrl?: string | URL;
-  /** Node only: keep the token in this JSON file instead of memory. */
+  /** Node only: keep the token in this file (mode 0600, atomic writes) instead of memory. */
   storagePath?: string;
-  /** Web and node: a storage of your own (sync get/set/remove). */
+  /** A storage of your own; default wx storage, localStorage, or memory (node). */
   storage?: StorageBackend;
 }
 
 export interface RequestOptions {
+  /** Resolved against baseUrl; an origin other than baseUrl's or a tokenOrigins one is BAD_CONFIG. */
   url: string;
   method?: string;
   data?: unknown;
   header?: Record<string, string>;
+  /** ms, 1 to 600000; default the session's timeout. */
   timeout?: number;
 }
 
 export declare class Session {
   readonly state: SessionState;
   request<T = unknown>(options: RequestOptions): Promise<T>;
+  /** Resolves once logged in and the token is in storage (or storage failed). */
   login(options?: { force?: boolean }): Promise<void>;
+  /** Resolves once storage no longer holds the token (or failed to drop it). */
   logout(): Promise<void>;
   onChange(listener: (state: SessionState) => void): () => void;
 }
@@ -89,6 +108,12 @@ export declare function init(options?: { wasmPath?: string; wasmUrl?: string | U
 export declare function createSession(options: SessionOptions): Promise<Session>;
 /** A CSPRNG string of [A-Za-z0-9], default length 16. */
 export declare function nonceStr(length?: number): string;
+/** sha1 for wx.config: keys sorted, values raw, the URL without '#…'. Throws BAD_INPUT for non-strings. */
+export declare function signJsapi(params: { jsapiTicket: string; nonceStr: string; timestamp: string | number; url: string }): string;
+/** sha1(rawData + sessionKey) === signature, in constant time; false (never a throw) for malformed input or an empty key. */
+export declare function verifyRawData(rawData: string, signature: string, sessionKey: string): boolean;
+/** sha1(sort(token, timestamp, nonce)) === signature, in constant time; false for malformed input or an empty token. */
+export declare function verifyPushSignature(params: { token: string; timestamp: string | number; nonce: string; signature: string }): boolean;
 
 // ---------------------------------------------------------------------------
 // Token Store: wechat-jssdk's Store API (same method names and promise
@@ -287,11 +312,13 @@ export interface OAuthClientOptions {
   authorizeBase?: string;
   /** ms for the exchange, default 10000. */
   timeout?: number;
+  /** How long an authorize URL's state stays usable, ms (1000 to 86400000), default 600000. */
+  stateTtl?: number;
 }
 
 export declare class OAuthClient {
   constructor(options: OAuthClientOptions);
-  /** WeChat's authorize URL with a fresh CSPRNG state (kept in storage; the latest one wins). */
+  /** WeChat's authorize URL with a fresh CSPRNG state (kept in storage for stateTtl; the latest one wins). */
   authorizeUrl(): string;
   /**
    * null when `href` has no code; else the exchange's answer, once per code

@@ -12,7 +12,7 @@ const LOGIN: u32 = 2; // a = login id
 const SEND: u32 = 3; // a = request id, b = token generation
 const RESOLVE: u32 = 4; // a = request id
 const REJECT: u32 = 5; // a = request id, b = error code number (see errorCodes()) | 256 if the login failed
-const PERSIST: u32 = 6;
+const PERSIST: u32 = 6; // a = the token's expiry in epoch seconds, rounded up (0: none)
 const CLEAR: u32 = 7;
 const STATE: u32 = 8; // a = 0 anonymous, 1 logging-in, 2 authenticated
 /// Flag on `request`'s result: send now, nothing queued (ids are < 2^31).
@@ -58,6 +58,14 @@ impl SessionCore {
     #[wasm_bindgen(getter)]
     pub fn options(&self) -> String {
         self.options.to_json()
+    }
+
+    /// The absolute URL for a request's `url`, if the token may go there;
+    /// throws BAD_CONFIG otherwise. Hosts skip this for a plain `/path`,
+    /// which extends `options.baseUrl` as is.
+    #[wasm_bindgen(js_name = resolveUrl)]
+    pub fn resolve_url(&self, url: &str) -> Result<String, JsValue> {
+        self.options.scope.resolve(url).map_err(to_js)
     }
 
     /// Adopts what storage held under `options.storageKey`, if still valid.
@@ -148,7 +156,10 @@ impl SessionCore {
                 Effect::Reject { req, code, login } => {
                     [REJECT, req, code as u32 | (u32::from(login) << 8)]
                 }
-                Effect::Persist => [PERSIST, 0, 0],
+                Effect::Persist => {
+                    let expiry = self.inner.expires_at().map_or(0, |at| at.div_ceil(1000));
+                    [PERSIST, u32::try_from(expiry).unwrap_or(u32::MAX), 0]
+                }
                 Effect::ClearStorage => [CLEAR, 0, 0],
                 Effect::State(s) => [STATE, s as u32, 0],
             };

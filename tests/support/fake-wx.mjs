@@ -9,7 +9,10 @@ export function createWx({ accounts, latency = 0, quotaBytes = 10 * 1024 * 1024,
   const storage = new Map();
   const calls = { login: 0, checkSession: 0, request: 0, setStorageSync: 0, getStorageSync: 0, removeStorageSync: 0, getRandomValues: 0,
     getStorage: 0, setStorage: 0, removeStorage: 0 };
-  const knobs = { failLogins: 0, hangLogin: false, failStorageWrites: false, hangRequests: false, hangStorage: false };
+  const knobs = {
+    failLogins: 0, hangLogin: false, failStorageWrites: false, hangRequests: false, hangStorage: false,
+    hangRandom: false, failRandom: false, checkSessionDelay: 0,
+  };
   const later = (fn) => setTimeout(fn, latency);
   const finish = (opts, ok, payload) => {
     const cb = ok ? opts.success : opts.fail;
@@ -49,9 +52,12 @@ export function createWx({ accounts, latency = 0, quotaBytes = 10 * 1024 * 1024,
     },
     checkSession(opts = {}) {
       calls.checkSession++;
-      later(() => (accounts.sessionValid
+      // The answer is about the session when asked; checkSessionDelay
+      // makes it arrive late (after a wx.login that renewed it, say).
+      const valid = accounts.sessionValid;
+      setTimeout(() => (valid
         ? finish(opts, true, { errMsg: 'checkSession:ok' })
-        : finish(opts, false, { errMsg: 'checkSession:fail session time out, need relogin' })));
+        : finish(opts, false, { errMsg: 'checkSession:fail session time out, need relogin' })), latency + knobs.checkSessionDelay);
     },
     request(opts = {}) {
       calls.request++;
@@ -135,7 +141,9 @@ export function createWx({ accounts, latency = 0, quotaBytes = 10 * 1024 * 1024,
     },
     getRandomValues(opts = {}) {
       calls.getRandomValues++;
+      if (knobs.hangRandom) return;
       later(() => {
+        if (knobs.failRandom) return finish(opts, false, { errMsg: 'getRandomValues:fail system error' });
         const n = opts.length;
         if (!Number.isInteger(n) || n <= 0 || n > 1024) return finish(opts, false, { errMsg: 'getRandomValues:fail invalid length' });
         const bytes = randomBytes(n);

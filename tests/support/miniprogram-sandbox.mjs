@@ -11,6 +11,11 @@ import { brotliDecompressSync } from 'node:zlib';
 const REMOVED = ['WebAssembly', 'FinalizationRegistry', 'WeakRef', 'BigInt', 'BigInt64Array', 'BigUint64Array',
   'SharedArrayBuffer', 'Atomics', 'globalThis'];
 
+// Under a virtual clock nothing may use an interval: it would never end.
+function noInterval() {
+  throw new Error('setInterval is not available under a virtual clock');
+}
+
 /** What WeChat DevTools' "build npm" does: miniprogram_dist -> miniprogram_npm/<name>/. */
 export function buildNpm(projectRoot, packageDir, name = 'wxsession') {
   const manifest = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8'));
@@ -20,7 +25,11 @@ export function buildNpm(projectRoot, packageDir, name = 'wxsession') {
   return dest;
 }
 
-export function createSandbox({ projectRoot, wx, console: log = console }) {
+/**
+ * `clock` (optional): { now, setTimeout, clearTimeout } replacing the real
+ * timers and Date.now inside the sandbox (see virtual-clock.mjs).
+ */
+export function createSandbox({ projectRoot, wx, console: log = console, clock }) {
   const WXWebAssembly = {
     instantiate(path, imports) {
       // Devices take a code-package path, never bytes.
@@ -37,13 +46,19 @@ export function createSandbox({ projectRoot, wx, console: log = console }) {
   };
   const pages = [];
   let app = null;
+  const timers = clock || { setTimeout, clearTimeout };
   const context = vm.createContext({
-    wx, WXWebAssembly, console: log, setTimeout, clearTimeout, setInterval, clearInterval,
+    wx, WXWebAssembly, console: log, setTimeout: timers.setTimeout, clearTimeout: timers.clearTimeout,
+    setInterval: clock ? noInterval : setInterval, clearInterval: clock ? noInterval : clearInterval,
     App: (def) => { app = def; },
     Page: (def) => { pages.push(def); },
     getApp: () => app,
   });
   vm.runInContext(REMOVED.map((n) => `delete this.${n};`).join(''), context);
+  if (clock) {
+    context.__now = clock.now;
+    vm.runInContext('Date.now = __now; delete this.__now;', context);
+  }
 
   const cache = new Map();
   const load = (file) => {

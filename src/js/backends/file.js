@@ -136,8 +136,9 @@ export function fileBackend({ fileStorePath = join(process.cwd(), 'wechat-info.j
     let handle;
     try {
       await fs.mkdir(dirname(path), { recursive: true });
-      // 0600: the file holds access tokens and tickets.
-      handle = await fs.open(tmp, 'w', 0o600);
+      // 0600: the file holds access tokens and tickets. 'wx': created
+      // here or not at all, never through something planted at that name.
+      handle = await fs.open(tmp, 'wx', 0o600);
       await handle.writeFile(text, 'utf8');
       await handle.sync(); // the rename must never publish a file whose bytes are not on disk yet
       await handle.close();

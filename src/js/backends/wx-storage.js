@@ -3,6 +3,7 @@
 // UI thread). ES2017 and no Node APIs: this file ships to devices. No lock:
 // a mini-program is one process, and the core serialises its own work.
 import { storeError, checkKey, checkValue, checkTtl, expiresAtFor, isRecord, isLive } from './common.js';
+import { callWx, errMsg } from '../miniprogram/wx.js';
 
 // Looked up per call, not at import: the bundle may load before `wx` exists
 // (and tests swap it).
@@ -10,36 +11,13 @@ function currentWx() {
   return typeof wx !== 'undefined' ? wx : undefined;
 }
 
-function errMsg(err) {
-  return (err && (err.errMsg || err.message)) || String(err);
-}
+// A missing API and a callback WeChat never calls are both an unavailable store.
+const STORE_CODES = { timeout: 'STORE_UNAVAILABLE', missing: 'STORE_UNAVAILABLE' };
 
-// Settles once: success, fail, a synchronous throw, or the deadline (a
-// callback WeChat never calls must not hang the store).
+// Through the package's one wx caller: settles once, with its deadline.
 function call(api, args, ms) {
   return new Promise(function (resolve, reject) {
-    const w = currentWx();
-    if (!w || typeof w[api] !== 'function') {
-      reject(storeError('STORE_UNAVAILABLE', 'wx.' + api + ' is not available'));
-      return;
-    }
-    let done = false;
-    const timer = setTimeout(function () {
-      finish(reject, storeError('STORE_UNAVAILABLE', 'wx.' + api + ' timed out after ' + ms + ' ms'));
-    }, ms);
-    function finish(settle, value) {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      settle(value);
-    }
-    args.success = function (res) { finish(resolve, res); };
-    args.fail = function (err) { finish(reject, err || { errMsg: api + ':fail' }); };
-    try {
-      w[api](args);
-    } catch (err) {
-      finish(reject, err);
-    }
+    callWx(currentWx(), STORE_CODES, api, args, ms, resolve, reject);
   });
 }
 

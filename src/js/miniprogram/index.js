@@ -1,8 +1,9 @@
 // Mini-program entry (CommonJS after bundling). Needs only what a device has:
 // wx, WXWebAssembly, timers and ES2017 built-ins.
 import { memoisedInit } from '../shared/loader.js';
-import { initError, withTimeout } from '../shared/errors.js';
-import { createSessionWith, Session } from '../shared/session.js';
+import { codedError, initError, withTimeout } from '../shared/errors.js';
+import { openSession, Session } from '../shared/session.js';
+import { sessionOptions } from '../shared/session-options.js';
 import { wxHost, wxRandomBytes } from './wx.js';
 import { Store as SharedStore } from '../shared/store.js';
 import { wxStorageBackend } from '../backends/wx-storage.js';
@@ -14,7 +15,8 @@ export const init = memoisedInit(async (imports, options) => {
   if (typeof WXWebAssembly === 'undefined') {
     throw initError('WXWebAssembly is missing: wxsession needs base library 2.14.0 or later');
   }
-  const ms = options.timeout || 10000;
+  const ms = options.timeout === undefined ? 10000 : options.timeout;
+  if (!(Number.isSafeInteger(ms) && ms > 0 && ms <= 600000)) throw codedError('BAD_CONFIG', 'init: timeout must be a whole number from 1 to 600000 ms');
   // Entropy first: the module must never ask for randomness unseeded.
   const entropy = await wxRandomBytes(32, ms);
   const path = options.wasmPath || DEFAULT_WASM_PATH;
@@ -23,8 +25,10 @@ export const init = memoisedInit(async (imports, options) => {
 });
 
 export async function createSession(options) {
-  await init(options);
-  return createSessionWith('miniprogram', wxHost, options);
+  const opts = sessionOptions('miniprogram', options);
+  await init(opts);
+  // wx storage under exactly storageKey, through the Token Store's backend.
+  return openSession('miniprogram', wxHost, opts, (o) => wxStorageBackend({ prefix: '', timeout: o.timeout }));
 }
 
 /** The Token Store; `backend: 'wx'` keeps it in wx storage. Call after `await init()`. */

@@ -1,8 +1,8 @@
 // wx.* with a hard deadline: WeChat APIs report through success/fail
 // callbacks, and a callback that never comes must not leave a caller
-// waiting. Callbacks first (the request hot path uses them directly);
-// promises on top for everything else.
-import { codedError } from '../shared/errors.js';
+// waiting. Every wx call of the package goes through callWx (the session's
+// here, the Token Store's in backends/wx-storage.js); promises on top.
+import { codedError, initError } from '../shared/errors.js';
 
 // Looked up once: a global lookup per call is measurable on the request
 // hot path (and slow inside sandboxes).
@@ -41,14 +41,18 @@ function sweep() {
   if (next !== Infinity) arm(next);
 }
 
+/** The session's codes: TIMEOUT, and BAD_CONFIG for an API the base library lacks. */
+export const SESSION_CODES = { timeout: 'TIMEOUT', missing: 'BAD_CONFIG' };
+
 /**
- * Calls wx[api](args) and settles exactly once: success, fail or TIMEOUT.
- * `now` (optional) saves a clock read when the caller has just made one.
+ * Calls w[api](args) and settles exactly once: success, fail, a synchronous
+ * throw, or `codes.timeout` after `ms`. `now` (optional) saves a clock read
+ * when the caller has just made one.
  */
-export function wxCallback(api, args, ms, onOk, onFail, now) {
-  const fn = WX !== undefined ? WX[api] : undefined;
+export function callWx(w, codes, api, args, ms, onOk, onFail, now) {
+  const fn = w !== undefined ? w[api] : undefined;
   if (typeof fn !== 'function') {
-    onFail(codedError('BAD_CONFIG', 'wx.' + api + ' is not available in this base library'));
+    onFail(codedError(codes.missing, 'wx.' + api + ' is not available in this base library'));
     return;
   }
   const call = {
@@ -57,7 +61,7 @@ export function wxCallback(api, args, ms, onOk, onFail, now) {
     expire: () => {
       if (call.done) return;
       call.done = true;
-      onFail(codedError('TIMEOUT', 'wx.' + api + ' timed out after ' + ms + ' ms'));
+      onFail(codedError(codes.timeout, 'wx.' + api + ' timed out after ' + ms + ' ms'));
     },
   };
   const finish = (settle, value) => {
@@ -71,17 +75,17 @@ export function wxCallback(api, args, ms, onOk, onFail, now) {
   args.success = (res) => finish(onOk, res);
   args.fail = (err) => finish(onFail, err || { errMsg: api + ':fail' });
   try {
-    fn.call(WX, args);
+    fn.call(w, args);
   } catch (err) {
     finish(onFail, err);
   }
 }
 
 export function wxCall(api, args, ms) {
-  return new Promise((resolve, reject) => wxCallback(api, args, ms, resolve, reject));
+  return new Promise((resolve, reject) => callWx(WX, SESSION_CODES, api, args, ms, resolve, reject));
 }
 
-function errMsg(err) {
+export function errMsg(err) {
   return (err && (err.errMsg || err.message)) || String(err);
 }
 
@@ -95,27 +99,28 @@ export const wxHost = {
     if (err && err.code) throw err;
     throw codedError('LOGIN_FAILED', 'wx.login failed: ' + errMsg(err), { errMsg: err && err.errMsg });
   }),
-  send: (opts, onOk, onErr) => wxCallback('request', {
+  send: (opts, onOk, onErr) => callWx(WX, SESSION_CODES, 'request', {
     url: opts.url, method: opts.method, data: opts.data, header: opts.header, timeout: opts.timeout,
   }, opts.timeout, (res) => onOk({ status: res.statusCode, data: res.data }), (err) => {
     if (err && err.code) return onErr(err);
     const msg = errMsg(err);
     onErr(codedError(/timeout/i.test(msg) ? 'TIMEOUT' : 'NETWORK', msg, { errMsg: err && err.errMsg }));
   }, opts.now),
-  storage: {
-    // wx.getStorageSync answers '' for a missing key.
-    get: (key) => { const v = WX.getStorageSync(key); return typeof v === 'string' && v ? v : null; },
-    set: (key, value) => WX.setStorageSync(key, value),
-    remove: (key) => WX.removeStorageSync(key),
-  },
 };
 
-// wx.getRandomValues (base library 2.15+) is asynchronous, so it seeds the
-// core's generator once at start-up instead of serving each request.
+/**
+ * 32 bytes from wx.getRandomValues (base library 2.15+, asynchronous, so it
+ * seeds the core's generator once at start-up), or null where the base
+ * library has none (nonceStr then fails RANDOM_UNAVAILABLE; sessions need
+ * no randomness). A call that fails or never answers rejects INIT_FAILED
+ * within `ms`, so init() can be retried.
+ */
 export function wxRandomBytes(length, ms) {
   if (WX === undefined || typeof WX.getRandomValues !== 'function') return Promise.resolve(null);
-  return wxCall('getRandomValues', { length }, ms).then(
-    (res) => (res && res.randomValues ? new Uint8Array(res.randomValues) : null),
-    () => null,
-  );
+  return wxCall('getRandomValues', { length }, ms).then((res) => {
+    if (!res || !res.randomValues || res.randomValues.byteLength !== length) throw new Error('it answered no ' + length + ' bytes');
+    return new Uint8Array(res.randomValues);
+  }).catch((err) => {
+    throw initError('wx.getRandomValues failed: ' + errMsg(err), err);
+  });
 }

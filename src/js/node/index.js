@@ -1,39 +1,28 @@
-// Node entry (CommonJS): sessions (fetch + memory or a JSON file) and the
+// Node entry (CommonJS): sessions (fetch + memory or a token file) and the
 // Token Store, over the shared core.
-import { readFileSync, writeFileSync, renameSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { createSessionWith, Session } from '../shared/session.js';
-import { fetchHost, memoryStorage, omit } from '../shared/fetch-host.js';
+import { resolve } from 'node:path';
+import { openSession, Session } from '../shared/session.js';
+import { sessionOptions } from '../shared/session-options.js';
+import { fetchHost } from '../shared/fetch-host.js';
+import { fileBackend } from '../backends/file.js';
+import { memoryBackend } from '../backends/memory.js';
 import { init } from './wasm.js';
 
-// A JSON object of key -> value. Written to a temp file and renamed, so a
-// crash mid-write leaves the old file, never half of a new one.
-function fileStorage(path) {
-  const read = () => {
-    try {
-      const v = JSON.parse(readFileSync(path, 'utf8'));
-      return v && typeof v === 'object' && !Array.isArray(v) ? v : {};
-    } catch (_) {
-      return {};
-    }
-  };
-  const write = (data) => {
-    mkdirSync(dirname(path), { recursive: true });
-    const tmp = path + '.' + process.pid + '.tmp';
-    writeFileSync(tmp, JSON.stringify(data));
-    renameSync(tmp, path);
-  };
-  return {
-    get: (k) => { const v = read()[k]; return typeof v === 'string' ? v : null; },
-    set: (k, v) => { const d = read(); d[k] = v; write(d); },
-    remove: (k) => { const d = read(); delete d[k]; write(d); },
-  };
+// One writer per token file in this process, however many sessions use it:
+// the package's file writer (0600, random exclusive temp file, fsync,
+// rename; a file it cannot read is moved aside, never overwritten).
+const tokenFiles = new Map();
+
+function tokenFile(path) {
+  const key = resolve(path);
+  if (!tokenFiles.has(key)) tokenFiles.set(key, fileBackend({ fileStorePath: key }));
+  return tokenFiles.get(key);
 }
 
 export async function createSession(options) {
-  await init(options);
-  const storage = options.storage || (options.storagePath ? fileStorage(options.storagePath) : memoryStorage());
-  return createSessionWith('node', fetchHost(options, storage), omit(options, ['storage']));
+  const opts = sessionOptions('node', options);
+  await init(opts);
+  return openSession('node', fetchHost(opts), opts, (o) => (o.storagePath !== null ? tokenFile(o.storagePath) : memoryBackend()));
 }
 
 export { init, Session };

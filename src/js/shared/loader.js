@@ -44,7 +44,7 @@ export function memoisedInit(instantiate, instantiateSync) {
     return bg;
   };
   const failed = (err) => {
-    if (err && err.code === 'INIT_FAILED') return err;
+    if (err && (err.code === 'INIT_FAILED' || err.code === 'BAD_CONFIG')) return err;
     return initError('could not instantiate the wasm module: ' + ((err && (err.message || err.errMsg)) || err), err);
   };
   function init(options) {

@@ -2,7 +2,8 @@
 // outcomes back. It holds promises and response bodies (which never enter
 // wasm) and nothing else; every decision is the core's.
 import { SessionCore, errorCodes } from 'wxsession-bg';
-import { codedError, withTimeout } from './errors.js';
+import { codedError, withDeadline, withTimeout } from './errors.js';
+import { coreOptionsJson } from './session-options.js';
 
 // Effect kinds and flags, mirrored from src/wasm/session.rs (the boundary
 // and package tests fail if they drift).
@@ -12,46 +13,49 @@ const STATES = ['anonymous', 'logging-in', 'authenticated'];
 let CODES = null;
 // Looked up once for the hot path (a global lookup per request adds up).
 const P = Promise;
+// A path that extends baseUrl as is (the core would resolve it to exactly
+// baseUrl + url): no second slash or backslash up front, no dot segment,
+// fragment or control character. Anything else asks the core.
+const PLAIN_PATH = /^\/(?![/\\])[^\x00-\x1f\x7f\\#]*$/;
+const noop = () => {};
 
-// Functions stay in JS; the core only learns that they were given.
-function describe(options) {
-  const out = {};
-  for (const key of Object.keys(options)) {
-    const v = options[key];
-    if (v !== undefined) out[key] = typeof v === 'function' ? true : v;
-  }
-  return out;
-}
-
-const isAbsolute = (url) => url.startsWith('https://') || url.startsWith('http://');
-
-export function createSessionWith(kind, host, options) {
-  if (!options || typeof options !== 'object') throw codedError('BAD_CONFIG', 'createSession needs an options object');
-  for (const fn of ['exchange', 'exchangeBody', 'getCode']) {
-    if (options[fn] !== undefined && typeof options[fn] !== 'function') {
-      throw codedError('BAD_CONFIG', fn + ' must be a function');
-    }
-  }
+/**
+ * Opens a session over `host` (now, checkSession, getCode, send) with
+ * options already checked by sessionOptions(). `openStorage(resolved)`
+ * returns the storage ({ get, set, delete }, sync or async) once the core
+ * has accepted the options. Resolves once the stored token is read.
+ */
+export function openSession(kind, host, options, openStorage) {
   CODES = CODES || errorCodes().split(',');
-  const core = new SessionCore(JSON.stringify(describe(options)), kind);
-  const session = new Session(core, host, options);
-  let stored;
-  try { stored = host.storage.get(session._opts.storageKey); } catch (_) { stored = null; }
-  core.restore(typeof stored === 'string' && stored ? stored : undefined, host.now());
-  return session;
+  const core = new SessionCore(coreOptionsJson(options), kind);
+  const resolved = JSON.parse(core.options);
+  const session = new Session(core, host, options, resolved, options.storage || openStorage(resolved));
+  const storage = session._storage;
+  const key = session._opts.storageKey;
+  return session._bounded(() => storage.get(key), 'storage.get').catch(() => null).then((stored) => {
+    core.restore(typeof stored === 'string' && stored ? stored : undefined, host.now());
+    return session;
+  });
 }
 
 export class Session {
-  constructor(core, host, options) {
+  constructor(core, host, options, resolved, storage) {
     this._core = core;
     this._host = host;
     this._user = options;
-    this._opts = JSON.parse(core.options);
+    this._storage = storage;
+    this._opts = resolved;
     this._pending = new Map();
     this._listeners = new Set();
     this._generation = -1;
     this._auth = '';
     this._loginCause = null;
+    // Storage writes run one at a time; changes made while one runs ride
+    // on the next, which writes whatever the core holds by then.
+    this._writing = P.resolve();
+    this._queued = null;
+    this._expiry = 0;
+    this._targets = new Map();
   }
 
   get state() { return this._core.state; }
@@ -63,13 +67,16 @@ export class Session {
   }
 
   request(req) {
-    if (!req || typeof req.url !== 'string' || !req.url) {
-      return P.reject(codedError('BAD_CONFIG', 'request needs { url }'));
+    let url;
+    try {
+      url = this._target(req);
+    } catch (err) {
+      return P.reject(err);
     }
     return new P((resolve, reject) => {
       const now = this._host.now();
       const r = this._core.request(now);
-      const entry = { req, resolve, reject, res: null, err: null };
+      const entry = { req, url, resolve, reject, res: null, err: null };
       if (r >= SEND_NOW) {
         // The warm path: nothing queued, send at once.
         this._pending.set(r - SEND_NOW, entry);
@@ -81,18 +88,48 @@ export class Session {
     });
   }
 
+  // Where `req` goes, checked before the core hears of it: a URL the token
+  // may not go to is BAD_CONFIG and starts no login.
+  _target(req) {
+    if (!req || typeof req !== 'object' || typeof req.url !== 'string' || !req.url) {
+      throw codedError('BAD_CONFIG', 'request needs { url }');
+    }
+    const t = req.timeout;
+    if (t !== undefined && !(Number.isSafeInteger(t) && t > 0 && t <= 600000)) {
+      throw codedError('BAD_CONFIG', 'request: timeout must be a whole number from 1 to 600000 ms');
+    }
+    if (req.method !== undefined && typeof req.method !== 'string') throw codedError('BAD_CONFIG', 'request: method must be a string');
+    if (req.header !== undefined && (req.header === null || typeof req.header !== 'object')) {
+      throw codedError('BAD_CONFIG', 'request: header must be an object');
+    }
+    // Apps repeat their URLs: a resolution depends only on the URL and this
+    // session's options, so short ones are remembered (256 at most, cleared
+    // when full: a few hundred KB at most).
+    const url = req.url;
+    let target = this._targets.get(url);
+    if (target === undefined) {
+      target = PLAIN_PATH.test(url) && url.indexOf('/.') < 0 && this._opts.baseUrl ? this._opts.baseUrl + url : this._core.resolveUrl(url);
+      if (url.length <= 512) {
+        if (this._targets.size >= 256) this._targets.clear();
+        this._targets.set(url, target);
+      }
+    }
+    return target;
+  }
+
   login(opts) {
-    return new Promise((resolve, reject) => {
+    return new P((resolve, reject) => {
       const id = this._core.login(!!(opts && opts.force), this._host.now());
       this._pending.set(id, { req: null, resolve, reject, res: null, err: null });
       this._pump();
     });
   }
 
+  /** Resolves once storage no longer holds the token (or failed to drop it). */
   logout() {
     this._core.logout();
     this._pump();
-    return Promise.resolve();
+    return this._writing;
   }
 
   // Handlers never call back into the core synchronously, so one drain
@@ -109,8 +146,8 @@ export class Session {
       case REJECT: return this._settle(a, CODES[b & 0xff], (b & FROM_LOGIN) !== 0);
       case CHECK: return this._check(a);
       case LOGIN: return this._login(a);
-      case PERSIST: return this._store(() => this._host.storage.set(this._opts.storageKey, this._core.persistedValue()));
-      case CLEAR: return this._store(() => this._host.storage.remove(this._opts.storageKey));
+      case PERSIST: this._expiry = a; return this._sync();
+      case CLEAR: return this._sync();
       case STATE: return this._emit(STATES[a]);
       default: throw new Error('wxsession: unknown effect ' + kind);
     }
@@ -128,10 +165,16 @@ export class Session {
     const header = req.header ? Object.assign({}, req.header) : {};
     header[this._opts.tokenHeader] = this._auth;
     this._host.send(
-      { url: isAbsolute(req.url) ? req.url : this._opts.baseUrl + req.url, method: req.method || 'GET', data: req.data, header, timeout: req.timeout || this._opts.timeout, now },
+      { url: p.url, method: req.method || 'GET', data: req.data, header, timeout: req.timeout || this._opts.timeout, now },
       (res) => {
         p.res = res;
-        if (this._core.response(id, res.status, this._host.now())) this._settle(id, null, false);
+        const status = res.status;
+        if (!(status >= 100 && status <= 599 && status % 1 === 0)) {
+          p.res = null;
+          p.err = codedError('NETWORK', 'the request got no HTTP status');
+          this._core.requestFailed(id, 'NETWORK');
+          this._pump();
+        } else if (this._core.response(id, status, this._host.now())) this._settle(id, null, false);
         else this._pump();
       },
       (err) => {
@@ -146,7 +189,11 @@ export class Session {
     const p = this._pending.get(id);
     if (!p) return;
     this._pending.delete(id);
-    if (code === null) return p.resolve(p.res ? p.res.data : undefined);
+    if (code === null) {
+      // login() promises the token is kept, not only held: wait for the write.
+      if (p.req === null) return this._writing.then(() => p.resolve());
+      return p.resolve(p.res ? p.res.data : undefined);
+    }
     p.reject(fromLogin ? this._loginError(code) : this._requestError(code, p));
   }
 
@@ -178,9 +225,12 @@ export class Session {
     this._obtainToken().then(
       (body) => {
         const b = body && typeof body === 'object' ? body : {};
+        const e = b.expiresIn;
         this._loginCause = null;
+        // Absent means "no lifetime given"; anything but a number is NaN,
+        // which the core refuses (a string "7200" must not mean forever).
         this._core.loginSucceeded(id, typeof b.token === 'string' ? b.token : undefined,
-          typeof b.expiresIn === 'number' ? b.expiresIn : undefined, this._host.now());
+          e === undefined || e === null ? undefined : typeof e === 'number' ? e : NaN, this._host.now());
         this._pump();
       },
       (err) => {
@@ -193,7 +243,7 @@ export class Session {
   }
 
   _http(opts) {
-    return new Promise((resolve, reject) => this._host.send(Object.assign({ now: this._host.now() }, opts), resolve, reject));
+    return new P((resolve, reject) => this._host.send(Object.assign({ now: this._host.now() }, opts), resolve, reject));
   }
 
   // wx.login (or getCode), then the exchange; each step bounded by the timeout.
@@ -205,15 +255,14 @@ export class Session {
     const code = await this._host.getCode(ms);
     let extra = {};
     if (this._user.exchangeBody) {
-      extra = await withTimeout(Promise.resolve().then(() => this._user.exchangeBody()), ms, 'exchangeBody').catch(failed('exchangeBody'));
+      extra = await withTimeout(P.resolve().then(() => this._user.exchangeBody()), ms, 'exchangeBody').catch(failed('exchangeBody'));
     }
     if (this._user.exchange) {
-      return withTimeout(Promise.resolve().then(() => this._user.exchange(code, extra)), ms, 'exchange').catch(failed('exchange'));
+      return withTimeout(P.resolve().then(() => this._user.exchange(code, extra)), ms, 'exchange').catch(failed('exchange'));
     }
-    const loginUrl = this._opts.loginUrl;
     const res = await this._http({
-      url: isAbsolute(loginUrl) ? loginUrl : this._opts.baseUrl + loginUrl,
-      method: 'POST', data: Object.assign({}, extra, { code }), header: { 'content-type': 'application/json' }, timeout: ms,
+      url: this._opts.loginUrl, method: 'POST', data: Object.assign({}, extra, { code }),
+      header: { 'content-type': 'application/json' }, timeout: ms,
     }).catch(failed('code exchange'));
     if (res.status < 200 || res.status > 299) {
       throw codedError('EXCHANGE_FAILED', 'code exchange answered HTTP ' + res.status, { status: res.status, data: res.data });
@@ -221,9 +270,27 @@ export class Session {
     return res.data;
   }
 
-  // A failing storage write keeps the token in memory for this lifecycle.
-  _store(write) {
-    try { write(); } catch (_) { /* deliberately not fatal */ }
+  // A storage call with the session's deadline: a storage that never
+  // answers must not hang createSession, logout() or login().
+  _bounded(call, what) {
+    return withDeadline(P.resolve().then(call), this._opts.timeout, 'TIMEOUT', what);
+  }
+
+  // Writes what the core holds now. A failing write is not fatal: the
+  // token stays in memory for this lifecycle.
+  _sync() {
+    if (!this._queued) {
+      const key = this._opts.storageKey;
+      this._queued = this._writing.then(() => {
+        this._queued = null;
+        const value = this._core.persistedValue();
+        // The core's expiry (epoch seconds, 0: none) as the storage's ttl.
+        const ttl = this._expiry ? Math.max(1, this._expiry * 1000 - this._host.now()) : 0;
+        return this._bounded(() => (value ? this._storage.set(key, value, ttl) : this._storage.delete(key)), 'storage write').then(noop, noop);
+      });
+      this._writing = this._queued;
+    }
+    return this._queued;
   }
 
   _emit(state) {

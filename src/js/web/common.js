@@ -1,16 +1,7 @@
-// What the H5 clients (JS-SDK config, OAuth) share: option checks, the page
+// What the H5 clients (JS-SDK config, OAuth) share: option kinds, the page
 // URL, and JSON over fetch with the session's error codes.
 import { codedError } from '../shared/errors.js';
-import { fetchSend } from '../shared/fetch-host.js';
-
-/** `options` as an object with only `allowed` keys; anything else is BAD_CONFIG (a typo never silently does nothing). */
-export function checkOptions(options, allowed, what) {
-  if (!options || typeof options !== 'object') throw codedError('BAD_CONFIG', what + ' needs an options object');
-  for (const key of Object.keys(options)) {
-    if (allowed.indexOf(key) < 0) throw codedError('BAD_CONFIG', what + ': unknown option ' + key);
-  }
-  return options;
-}
+import { fetchJson } from '../shared/http.js';
 
 export function badConfig(what, message) {
   return codedError('BAD_CONFIG', what + ': ' + message);
@@ -20,8 +11,9 @@ export function nonEmpty(v) {
   return typeof v === 'string' && v !== '';
 }
 
-export function isTimeout(v) {
-  return v === undefined || (Number.isInteger(v) && v > 0);
+/** A checkOptions kind: one of `values`. */
+export function oneOf(values) {
+  return (v) => (values.indexOf(v) >= 0 ? '' : values.map((x) => "'" + x + "'").join(' or '));
 }
 
 /** The page's address, or undefined where there is none (Node, a sandboxed frame). */
@@ -33,13 +25,14 @@ export function currentHref() {
   }
 }
 
+const globalFetch = (url, init) => fetch(url, init);
+
 /**
  * JSON over fetch: resolves with the parsed 2xx body; rejects HTTP_ERROR
  * (with .status and .data), NETWORK or TIMEOUT.
  */
 export function requestJson(fetchImpl, opts, what) {
-  const send = fetchSend(fetchImpl || ((url, init) => fetch(url, init)));
-  return new Promise((resolve, reject) => send(Object.assign({ header: {} }, opts), resolve, reject)).then((res) => {
+  return fetchJson(fetchImpl || globalFetch, Object.assign({ header: {} }, opts)).then((res) => {
     if (res.status < 200 || res.status > 299) {
       throw codedError('HTTP_ERROR', what + ' answered HTTP ' + res.status, { status: res.status, data: res.data });
     }

@@ -1,7 +1,8 @@
 // Web entry (ES module): fetch + localStorage over the shared core.
 import { memoisedInit } from '../shared/loader.js';
-import { createSessionWith, Session } from '../shared/session.js';
-import { fetchHost, memoryStorage, omit } from '../shared/fetch-host.js';
+import { openSession, Session } from '../shared/session.js';
+import { sessionOptions } from '../shared/session-options.js';
+import { fetchHost } from '../shared/fetch-host.js';
 import { Store as SharedStore } from '../shared/store.js';
 import { localStorageBackend } from '../backends/local-storage.js';
 
@@ -17,24 +18,12 @@ export const init = memoisedInit(async (imports, options) => {
   return WebAssembly.instantiate(await res.arrayBuffer(), imports);
 });
 
-// localStorage can throw (Safari private mode, disabled cookies): fall back
-// to memory for this page's life rather than failing every request.
-function webStorage() {
-  try {
-    const ls = globalThis.localStorage;
-    const probe = '__wxsession_probe__';
-    ls.setItem(probe, '1');
-    ls.removeItem(probe);
-    return { get: (k) => ls.getItem(k), set: (k, v) => ls.setItem(k, v), remove: (k) => ls.removeItem(k) };
-  } catch (_) {
-    return memoryStorage();
-  }
-}
-
 export async function createSession(options) {
-  await init(options);
-  const host = fetchHost(options, options.storage || webStorage());
-  return createSessionWith('web', host, omit(options, ['storage', 'wasmUrl']));
+  const opts = sessionOptions('web', options);
+  await init(opts);
+  // The token under exactly storageKey. localStorage may throw (Safari
+  // private mode, blocked cookies): the session then keeps it in memory.
+  return openSession('web', fetchHost(opts), opts, () => localStorageBackend({ prefix: '' }));
 }
 
 /** The Token Store; `backend: 'localStorage'` keeps it there. Call after `await init()`. */

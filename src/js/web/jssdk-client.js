@@ -6,7 +6,8 @@ import { ensureStarted } from '../shared/loader.js';
 import { Store } from '../shared/store.js';
 import { localStorageBackend } from '../backends/local-storage.js';
 import { stripHash } from '../shared/signature.js';
-import { checkOptions, badConfig, nonEmpty, isTimeout, currentHref, requestJson } from './common.js';
+import { checkOptions, intIn } from '../shared/options.js';
+import { badConfig, nonEmpty, oneOf, currentHref, requestJson } from './common.js';
 
 // iOS WeChat checks the signature against the URL the page was entered with
 // (a later history.pushState does not change it). This module is evaluated
@@ -14,10 +15,19 @@ import { checkOptions, badConfig, nonEmpty, isTimeout, currentHref, requestJson 
 // loaded lazily after a route change: then pass `landingUrl`.
 const LANDING = currentHref();
 const DEFAULT_TTL_MS = 7000 * 1000;   // WeChat's jsapi_ticket lives 7200 s
-const OPTIONS = ['signatureUrl', 'wx', 'urlMode', 'landingUrl', 'userAgent', 'timeout', 'fetch'];
-const CONFIG_OPTIONS = ['jsApiList', 'openTagList', 'debug'];
 const MODES = ['auto', 'current', 'landing'];
+const isStringList = (v) => Array.isArray(v) && v.every((s) => typeof s === 'string' && s !== '');
+const names = (v) => (isStringList(v) ? '' : 'a list of non-empty strings');
+const OPTIONS = {
+  signatureUrl: 'nonEmptyString', wx: 'object', urlMode: oneOf(MODES), landingUrl: 'nonEmptyString',
+  userAgent: 'string', timeout: intIn(1, 600000, 'ms'), fetch: 'function',
+};
+const CONFIG_OPTIONS = { jsApiList: names, openTagList: names, debug: 'boolean' };
 const WHAT = 'JssdkClient';
+// A URL still carrying an OAuth redirect's one-time code (or its state):
+// signed for this page view, never kept.
+const OAUTH_PARAM = /[?&](code|state)=/;
+const cacheable = (url) => !OAUTH_PARAM.test(url);
 
 // wx.config is global state in the JS-SDK (one outcome reported to
 // wx.ready/wx.error at a time), so configs on one wx run one after another.
@@ -26,24 +36,18 @@ const queues = new WeakMap();
 let store = null;
 const signatures = () => store || (store = new Store({ backend: localStorageBackend(), noInterval: true }));
 
-const isStringList = (v) => Array.isArray(v) && v.every((s) => typeof s === 'string' && s !== '');
 const isInvalidSignature = (err) => !!err && err.code === 'JSSDK_CONFIG' && /invalid signature/i.test(err.errMsg || '');
 
 export class JssdkClient {
   constructor(options) {
     ensureStarted();
-    const o = checkOptions(options, OPTIONS, WHAT);
-    if (!nonEmpty(o.signatureUrl)) throw badConfig(WHAT, 'signatureUrl must be a non-empty string');
+    const o = checkOptions(WHAT, options, OPTIONS);
+    if (!o.signatureUrl) throw badConfig(WHAT, 'signatureUrl is required');
     const wx = o.wx !== undefined ? o.wx : globalThis.wx;
     if (!wx || ['config', 'ready', 'error'].some((fn) => typeof wx[fn] !== 'function')) {
       throw badConfig(WHAT, 'wx (the JS-SDK, jweixin) with config, ready and error is missing');
     }
     const mode = o.urlMode === undefined ? 'auto' : o.urlMode;
-    if (MODES.indexOf(mode) < 0) throw badConfig(WHAT, "urlMode must be 'auto', 'current' or 'landing'");
-    if (o.landingUrl !== undefined && !nonEmpty(o.landingUrl)) throw badConfig(WHAT, 'landingUrl must be a non-empty string');
-    if (o.userAgent !== undefined && typeof o.userAgent !== 'string') throw badConfig(WHAT, 'userAgent must be a string');
-    if (!isTimeout(o.timeout)) throw badConfig(WHAT, 'timeout must be a whole number of ms > 0');
-    if (o.fetch !== undefined && typeof o.fetch !== 'function') throw badConfig(WHAT, 'fetch must be a function');
     this._endpoint = o.signatureUrl;
     this._wx = wx;
     this._mode = mode;
@@ -104,7 +108,8 @@ export class JssdkClient {
   // Concurrent configs run one after another (see queues), so the second
   // finds what the first cached: one request per URL.
   async _signature(url, force) {
-    if (!force) {
+    const keep = cacheable(url);
+    if (!force && keep) {
       const cached = await signatures().getSignature(url).catch(() => undefined);
       if (isSignature(cached)) return cached;
     }
@@ -117,6 +122,7 @@ export class JssdkClient {
     // Only what wx.config needs, and when to stop using it: never a ticket.
     const expiresAt = typeof data.expiresAt === 'number' && data.expiresAt > 0 ? data.expiresAt : Date.now() + DEFAULT_TTL_MS;
     const info = { appId: data.appId, timestamp: data.timestamp, nonceStr: data.nonceStr, signature: data.signature, expiresAt };
+    if (!keep) return info;
     try {
       await signatures().saveSignature(url, info);
       await signatures().flush();
@@ -146,10 +152,8 @@ export class JssdkClient {
 }
 
 function configOptions(options) {
-  const o = checkOptions(options, CONFIG_OPTIONS, 'config');
-  if (!isStringList(o.jsApiList)) throw badConfig('config', 'jsApiList must be an array of API names');
-  if (o.openTagList !== undefined && !isStringList(o.openTagList)) throw badConfig('config', 'openTagList must be an array of tag names');
-  if (o.debug !== undefined && typeof o.debug !== 'boolean') throw badConfig('config', 'debug must be a boolean');
+  const o = checkOptions('config', options, CONFIG_OPTIONS);
+  if (!o.jsApiList) throw badConfig('config', 'jsApiList (the API names) is required');
   const cfg = { debug: !!o.debug, jsApiList: o.jsApiList.slice() };
   if (o.openTagList) cfg.openTagList = o.openTagList.slice();
   return cfg;
@@ -163,6 +167,7 @@ function isSignature(v) {
 // The Store has no delete: an entry saved as already expired is gone from
 // memory at once and from localStorage with the flush.
 async function drop(url) {
+  if (!cacheable(url)) return; // never stored, and its key would hold the code
   try {
     await signatures().saveSignature(url, { expiresAt: 1 });
     await signatures().flush();

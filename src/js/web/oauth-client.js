@@ -1,14 +1,29 @@
 // Official-account web authorization (OAuth) for H5 pages: the authorize
-// URL with a CSPRNG state kept in sessionStorage, and, on the way back, a
-// state check and one exchange of the code at the app backend.
+// URL with a CSPRNG state kept in sessionStorage for `stateTtl`, and, on the
+// way back, a state check and one exchange of the code at the app backend.
 import { codedError } from '../shared/errors.js';
 import { ensureStarted } from '../shared/loader.js';
 import { nonceStr } from '../shared/signature.js';
-import { checkOptions, badConfig, nonEmpty, isTimeout, currentHref, requestJson } from './common.js';
+import { checkOptions, intIn } from '../shared/options.js';
+import { badConfig, oneOf, currentHref, requestJson } from './common.js';
 
 const AUTHORIZE = 'https://open.weixin.qq.com/connect/oauth2/authorize';
-const OPTIONS = ['appId', 'redirectUri', 'scope', 'exchangeUrl', 'storage', 'fetch', 'authorizeBase', 'timeout'];
 const SCOPES = ['snsapi_base', 'snsapi_userinfo'];
+const isStorage = (s) => !!s && ['getItem', 'setItem', 'removeItem'].every((fn) => typeof s[fn] === 'function');
+const OPTIONS = {
+  appId: 'nonEmptyString',
+  redirectUri: (v) => (typeof v === 'string' && /^https?:\/\//.test(v) ? '' : 'an http(s) URL'),
+  scope: oneOf(SCOPES),
+  exchangeUrl: 'nonEmptyString',
+  storage: (v) => (isStorage(v) ? '' : 'an object with getItem, setItem and removeItem'),
+  fetch: 'function',
+  authorizeBase: 'nonEmptyString',
+  timeout: intIn(1, 600000, 'ms'),
+  // Long enough to read WeChat's consent page, short enough that a state
+  // copied out of an old tab is worthless.
+  stateTtl: intIn(1000, 86400000, 'ms'),
+};
+const DEFAULT_STATE_TTL = 10 * 60 * 1000;
 const STATE_KEY = 'wxsession:oauth:state';
 const DONE_KEY = 'wxsession:oauth:done';
 const WHAT = 'OAuthClient';
@@ -25,22 +40,16 @@ function defaultStorage() {
   }
 }
 
-const isStorage = (s) => !!s && ['getItem', 'setItem', 'removeItem'].every((fn) => typeof s[fn] === 'function');
-
 export class OAuthClient {
   constructor(options) {
     ensureStarted();
-    const o = checkOptions(options, OPTIONS, WHAT);
-    if (!nonEmpty(o.appId)) throw badConfig(WHAT, 'appId must be a non-empty string');
-    if (typeof o.redirectUri !== 'string' || !/^https?:\/\//.test(o.redirectUri)) throw badConfig(WHAT, 'redirectUri must be an http(s) URL');
+    const o = checkOptions(WHAT, options, OPTIONS);
+    for (const key of ['appId', 'redirectUri', 'exchangeUrl']) {
+      if (o[key] === undefined) throw badConfig(WHAT, key + ' is required');
+    }
     const scope = o.scope === undefined ? 'snsapi_base' : o.scope;
-    if (SCOPES.indexOf(scope) < 0) throw badConfig(WHAT, "scope must be 'snsapi_base' or 'snsapi_userinfo'");
-    if (!nonEmpty(o.exchangeUrl)) throw badConfig(WHAT, 'exchangeUrl must be a non-empty string');
     const storage = o.storage !== undefined ? o.storage : defaultStorage();
     if (!isStorage(storage)) throw badConfig(WHAT, 'storage (default sessionStorage) with getItem, setItem and removeItem is not available');
-    if (o.fetch !== undefined && typeof o.fetch !== 'function') throw badConfig(WHAT, 'fetch must be a function');
-    if (o.authorizeBase !== undefined && !nonEmpty(o.authorizeBase)) throw badConfig(WHAT, 'authorizeBase must be a non-empty string');
-    if (!isTimeout(o.timeout)) throw badConfig(WHAT, 'timeout must be a whole number of ms > 0');
     this._appId = o.appId;
     this._redirectUri = o.redirectUri;
     this._scope = scope;
@@ -49,12 +58,13 @@ export class OAuthClient {
     this._fetch = o.fetch;
     this._base = o.authorizeBase || AUTHORIZE;
     this._timeout = o.timeout || 10000;
+    this._stateTtl = o.stateTtl || DEFAULT_STATE_TTL;
   }
 
-  /** Where to send the user; remembers a fresh state (the latest one wins). */
+  /** Where to send the user; remembers a fresh state for stateTtl (the latest one wins). */
   authorizeUrl() {
     const state = nonceStr(16);
-    this._write(STATE_KEY, state);
+    this._write(STATE_KEY, JSON.stringify({ state, expiresAt: Date.now() + this._stateTtl }));
     return this._base + '?appid=' + encodeURIComponent(this._appId) +
       '&redirect_uri=' + encodeURIComponent(this._redirectUri) +
       '&response_type=code&scope=' + this._scope + '&state=' + state + '#wechat_redirect';
@@ -88,15 +98,21 @@ export class OAuthClient {
     return p;
   }
 
+  // The state is checked before anything else: against the one this tab
+  // sent (single use, within stateTtl), or, for a reload of a callback this
+  // tab already handled, against the state that exchange consumed.
   async _redeem(code, state) {
-    const done = this._read(DONE_KEY);
-    if (done && done.code === code) return done.result;
-    const expected = this._storage.getItem(STATE_KEY);
-    if (!state || !expected || state !== expected) {
-      throw codedError('OAUTH_STATE', state ? 'the OAuth state does not match the one this tab sent' : 'the OAuth redirect carries no state');
+    if (!state) throw codedError('OAUTH_STATE', 'the OAuth redirect carries no state');
+    const now = Date.now();
+    const sent = this._read(STATE_KEY);
+    if (!sent || sent.state !== state) {
+      const done = this._read(DONE_KEY);
+      if (done && done.state === state && done.code === code && done.expiresAt > now) return done.result;
+      throw codedError('OAUTH_STATE', 'the OAuth state does not match the one this tab sent');
     }
     // Single use: a replay of this state (with another code) fails the check.
     this._storage.removeItem(STATE_KEY);
+    if (!(sent.expiresAt > now)) throw codedError('OAUTH_STATE', 'the OAuth state expired (older than stateTtl): start again from authorizeUrl()');
     const result = await requestJson(this._fetch, { url: this._exchangeUrl, method: 'POST', data: { code, state }, timeout: this._timeout }, 'POST ' + this._exchangeUrl);
     if (!result || typeof result !== 'object') {
       throw codedError('HTTP_ERROR', 'POST ' + this._exchangeUrl + ' answered without a JSON object', { status: 200, data: result });
@@ -105,7 +121,7 @@ export class OAuthClient {
     // access_token), so a reload with the code still in the URL needs no
     // second exchange: WeChat would refuse a used code anyway.
     try {
-      this._write(DONE_KEY, JSON.stringify({ code, result }));
+      this._write(DONE_KEY, JSON.stringify({ code, state, result, expiresAt: now + this._stateTtl }));
     } catch (_) { /* not remembered: a reload would fail OAUTH_STATE rather than exchange twice */ }
     return result;
   }
