@@ -3,7 +3,8 @@
 // mini-program sandbox, warm-path overhead against a bare promisified
 // wx.request, and start-up time; then the Token Store against wechat-jssdk
 // (benches/store.mjs, sections 5-7) and server credentials against it
-// (benches/wechat.mjs, sections 8-10). Prints figures; asserts nothing.
+// (benches/wechat.mjs, sections 8-10), the boundary and cluster freshness
+// (benches/cluster.mjs, sections 11-12). Prints figures; asserts nothing.
 //   node benches/run.mjs
 import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -17,6 +18,7 @@ import {
 } from './lib.mjs';
 import { storeSections } from './store.mjs';
 import { wechatSections } from './wechat.mjs';
+import { clusterSections } from './cluster.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkgDir = join(root, 'pkg');
@@ -192,9 +194,11 @@ try {
   await initSection();
   await storeSections(summary);
   await wechatSections(summary);
+  await clusterSections(summary);
   console.log(`\nsummary: size ${summary.size} | cold burst ${summary.burst} | warm ${summary.warm} | init ${summary.init}`);
   console.log(`summary (store): ${summary.store}`);
   console.log(`summary (credentials): ${summary.credentials}`);
+  console.log(`summary (cluster): ${summary.cluster}`);
 } finally {
   cleanupSandboxes();
 }
