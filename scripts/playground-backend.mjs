@@ -184,12 +184,12 @@ export function createBackend({ wechat, fake, origin, log = () => {} }) {
     const code = fake.issueCode({ kind: 'oauth', openid: PLAYGROUND_OPENID, scope: q.get('scope') || 'snsapi_base' });
     const allow = back + (back.includes('?') ? '&' : '?') + 'code=' + encodeURIComponent(code) + '&state=' + encodeURIComponent(q.get('state'));
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end(`<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+    res.end(`<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>WeChat authorization (simulated)</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/style.css">
-<main class="authorize"><h1>WeChat (simulated)</h1>
+<main class="authorize"><h1>WeChat <small>simulated authorize page</small></h1>
 <p><b>${escapeHtml(q.get('appid'))}</b> asks for your identity (<code>${escapeHtml(q.get('scope'))}</code>).</p>
-<p>Allowing redirects back to<br><code>${escapeHtml(back)}</code><br>with a one-time <code>code</code> and the <code>state</code> the page sent.</p>
-<p><a id="allow" class="button" href="${escapeHtml(allow)}">Allow</a> <a class="button secondary" href="${escapeHtml(back)}">Cancel</a></p></main>`);
+<p>Allow sends you back to <code class="url">${escapeHtml(back)}</code> with a one-time <code>code</code> and the <code>state</code> the page sent.</p>
+<p class="actions"><a id="allow" class="button" href="${escapeHtml(allow)}">Allow</a><a id="cancel" class="button secondary" href="${escapeHtml(back)}">Cancel</a></p></main>`);
   };
 
   const send = (res, status, body) => {

@@ -16,6 +16,7 @@ import { startPlayground } from '../scripts/playground.mjs';
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
 const T = { timeout: 30000 };
+const DESKTOP = { width: 1280, height: 900 }, PHONE = { width: 390, height: 844 };
 let pg, browser, context, page, pageErrors;
 
 before(async () => {
@@ -29,7 +30,7 @@ after(async () => {
 });
 beforeEach(async () => {
   await fetch(pg.url + 'dev/reset', { method: 'POST' });
-  context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  context = await browser.newContext({ viewport: DESKTOP });
   page = await context.newPage();
   pageErrors = [];
   page.on('pageerror', (err) => pageErrors.push(err.message));
@@ -37,6 +38,9 @@ beforeEach(async () => {
 afterEach(() => context.close());
 
 const server = async () => (await fetch(pg.url + 'dev/state')).json();
+const box = (selector) => page.locator(selector).boundingBox();
+const inside = (inner, outer) => inner.x >= outer.x - 0.5 && inner.y >= outer.y - 0.5 &&
+  inner.x + inner.width <= outer.x + outer.width + 0.5 && inner.y + inner.height <= outer.y + outer.height + 0.5;
 const ready = () => page.waitForSelector('body[data-ready="1"]', { timeout: 10000 });
 
 async function open(path = '') {
@@ -185,6 +189,33 @@ test('a failing login rejects the burst with EXCHANGE_FAILED and the next burst 
   const s = await server();
   assert.deepEqual([s.counts.logins, s.counts.loginsFailed, s.wechat.code2Session], [3, 1, 2]);
   await finish('e-failures');
+});
+
+test('the simulated authorize page is one column and its buttons stay inside the card, on a desktop and a phone', T, async () => {
+  await open();
+  await page.click('#oauth');
+  await page.waitForSelector('#allow');
+  await page.waitForLoadState('load'); // its stylesheet applied, not just the buttons parsed
+  for (const viewport of [DESKTOP, PHONE]) {
+    await page.setViewportSize(viewport);
+    const card = await box('.authorize');
+    const blocks = await page.$$eval('.authorize > *', (els) => els.map((el) => el.getBoundingClientRect().toJSON()));
+    assert.ok(blocks.length >= 4, 'title, two paragraphs and the buttons');
+    // One column: every block starts at the same x and spans the card's content width.
+    for (const b of blocks) {
+      assert.ok(Math.abs(b.x - blocks[0].x) < 1 && Math.abs(b.width - blocks[0].width) < 1, JSON.stringify({ b, first: blocks[0] }));
+      assert.ok(b.width > card.width * 0.75, `a block is ${b.width} px wide in a ${card.width} px card`);
+    }
+    for (let i = 1; i < blocks.length; i++) assert.ok(blocks[i].y >= blocks[i - 1].y + blocks[i - 1].height - 1, 'blocks stack, top to bottom');
+    for (const id of ['#allow', '#cancel']) assert.ok(inside(await box(id), card), `${id} inside the card at ${viewport.width} px`);
+    assert.ok(card.x >= 0 && card.x + card.width <= viewport.width, 'the card fits the screen');
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth), 'no sideways scrolling');
+  }
+  await page.screenshot({ path: join(ARTIFACTS, 'playground-authorize-phone.png') });
+  await page.click('#allow');
+  await ready();
+  assert.equal(await page.getAttribute('#oauth-status', 'data-state'), 'ok');
+  await finish('authorize-layout');
 });
 
 test('`node scripts/playground.mjs` prints its URL and stops cleanly on SIGINT (exit 0, run directory removed)', T, async () => {
