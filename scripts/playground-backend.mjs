@@ -3,8 +3,9 @@
 // signature endpoint, each backed by the `Wechat` class talking to the fake
 // WeChat API. Besides the app's own routes it has /dev/* control endpoints
 // the page uses to make things go wrong (latency, expired or revoked tokens,
-// a failing login) and to play WeChat's client side (wx.login's code, the
-// JS-SDK's signature check), plus counters of everything.
+// a failing login) and to play WeChat's client side (the JS-SDK's signature
+// check here; wx.login's code on a second origin, see handleWechatSide),
+// plus counters of everything.
 import { randomBytes } from 'node:crypto';
 
 const TOKEN_TTL_S = 7200;
@@ -18,11 +19,13 @@ const zeroCounts = () => ({
 const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /**
- * -> { handle(req, res, url, raw) -> true if it answered, state, reset() }.
- * `origin()` is the server's own http://127.0.0.1:port: signatures and
- * OAuth redirects are only made for the playground's own pages.
+ * -> { handle(req, res, url, raw), handleWechatSide(req, res, url), state }:
+ * each handler returns true if it answered. `origin()` is the server's own
+ * http://127.0.0.1:port: signatures and OAuth redirects are only made for the
+ * playground's own pages. `wechatSidePort()` is the port of the second
+ * server that answers handleWechatSide.
  */
-export function createBackend({ wechat, fake, origin, log = () => {} }) {
+export function createBackend({ wechat, fake, origin, wechatSidePort = () => null, log = () => {} }) {
   const state = {
     latency: 0,
     failNextLogin: false,
@@ -121,6 +124,7 @@ export function createBackend({ wechat, fake, origin, log = () => {} }) {
   const dev = {
     'GET /dev/state': () => [200, {
       appId: wechat.appId,
+      wechatSidePort: wechatSidePort(),
       latency: state.latency,
       failNextLogin: state.failNextLogin,
       liveTokens: [...state.tokens.values()].filter((t) => t.expiresAt > Date.now()).length,
@@ -157,12 +161,6 @@ export function createBackend({ wechat, fake, origin, log = () => {} }) {
       state.failNextLogin = true;
       return [200, { failNextLogin: true }];
     },
-    // wx.login / the authorize page: a one-time code from the fake WeChat.
-    'GET /dev/code': (q) => {
-      const kind = q.get('kind') || 'miniprogram';
-      if (kind !== 'miniprogram' && kind !== 'oauth') return [400, { error: 'kind is miniprogram or oauth' }];
-      return [200, { code: fake.issueCode({ kind, openid: PLAYGROUND_OPENID }) }];
-    },
     // The simulated JS-SDK's wx.config: WeChat's check of the signature.
     'POST /dev/jssdk/verify': (q, body) => {
       const b = body || {};
@@ -192,10 +190,27 @@ export function createBackend({ wechat, fake, origin, log = () => {} }) {
 <p class="actions"><a id="allow" class="button" href="${escapeHtml(allow)}">Allow</a><a id="cancel" class="button secondary" href="${escapeHtml(back)}">Cancel</a></p></main>`);
   };
 
-  const send = (res, status, body) => {
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  const send = (res, status, body, headers = {}) => {
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
     res.end(JSON.stringify(body));
   };
+
+  // WeChat's client side, on its own origin: what the simulated wx.login
+  // gets from WeChat (a one-time code), and the genuine code a forged OAuth
+  // link carries. In a real app wx.login talks to WeChat's servers, not to
+  // the app backend, so it does not share the browser's connection pool for
+  // the backend (HTTP/1.1: six sockets per host and port). Served from the
+  // app's origin it would queue behind a burst's requests and a 5 ms call
+  // would read as a 1.5 s wx.login. Not slowed by the latency knob, which
+  // models the app backend and api.weixin.qq.com.
+  function handleWechatSide(req, res, url) {
+    const from = req.headers.origin;
+    const cors = from && ownPage(from + '/') ? { 'access-control-allow-origin': from, vary: 'origin' } : {};
+    if (req.method !== 'GET' || url.pathname !== '/dev/code') return false;
+    const kind = url.searchParams.get('kind') || 'miniprogram';
+    if (kind !== 'miniprogram' && kind !== 'oauth') return send(res, 400, { error: 'kind is miniprogram or oauth' }, cors), true;
+    return send(res, 200, { code: fake.issueCode({ kind, openid: PLAYGROUND_OPENID }) }, cors), true;
+  }
 
   async function handle(req, res, url, raw) {
     const key = req.method + ' ' + url.pathname;
@@ -213,5 +228,5 @@ export function createBackend({ wechat, fake, origin, log = () => {} }) {
     return true;
   }
 
-  return { handle, state };
+  return { handle, handleWechatSide, state };
 }

@@ -83,6 +83,9 @@ test('(a) a cold burst of 100 requests causes exactly one login: server counters
   assert.equal(await page.textContent('#state'), 'authenticated');
   assert.equal(await countLines(/anonymous → logging-in/), 1);
   assert.equal(await countLines(/POST \/auth\/login → 200/), 1);
+  const wechatSide = new URL(pg.wechatSideUrl); // wx.login's code comes from WeChat's side: another origin
+  assert.notEqual(wechatSide.port, new URL(pg.url).port);
+  assert.equal(await countLines(new RegExp(`GET ${wechatSide.host}/dev/code → 200 .* · wx\\.login \\(simulated\\)`)), 1);
   assert.equal(await page.textContent('td[data-counter="logins"]'), '1', 'the counters panel shows it too');
   await finish('a-burst');
 });

@@ -79,7 +79,8 @@ window.fetch = async (input, init = {}) => {
   let body = {};
   try { body = JSON.parse(await res.clone().text()); } catch { /* not JSON (the .wasm, a page) */ }
   const what = describe(url, res.status, body);
-  const target = url.pathname.startsWith('/wechat/') ? url.pathname : url.pathname + url.search;
+  const path = url.pathname.startsWith('/wechat/') ? url.pathname : url.pathname + url.search;
+  const target = url.origin === location.origin ? path : url.host + path;
   log('net', `${method} ${target} → ${res.status} (${Math.round(performance.now() - t0)} ms)${what ? ' · ' + what : ''}`, res.ok ? '' : 'bad');
   return res;
 };
@@ -116,9 +117,12 @@ function showState(state) {
   $('state').dataset.state = state;
 }
 
+// wx.login: a code from WeChat's side, a second origin (see the playground
+// backend's handleWechatSide), so it never waits behind a burst's requests.
+let wechatSide = null;
 async function getCode() {
   if (burst) burst.logins.push(performance.now() - burst.t0);
-  const res = await fetch('/dev/code');
+  const res = await fetch(wechatSide + '/dev/code');
   if (!res.ok) throw new Error('wx.login failed: HTTP ' + res.status);
   return (await res.json()).code;
 }
@@ -160,6 +164,7 @@ drawBurst($('chart'), { n: 100, ms: 1000, api: [], logins: [] }); // empty axes 
 log('page', 'loaded ' + location.pathname + location.search);
 await wxsession.init();
 const info = await refreshCounters();
+wechatSide = `${location.protocol}//${location.hostname}:${info.wechatSidePort}`;
 $('latency').value = info.latency;
 $('latency-out').textContent = info.latency + ' ms';
 const session = await wxsession.createSession({ baseUrl: location.origin, loginUrl: '/auth/login', getCode });
@@ -241,7 +246,7 @@ $('oauth').onclick = () => {
   location.href = to;
 };
 $('forged').onclick = async () => {
-  const { code } = await (await fetch('/dev/code?kind=oauth')).json();
+  const { code } = await (await fetch(wechatSide + '/dev/code?kind=oauth')).json();
   log('oauth', 'following a link someone else made: a genuine code, a state this tab never sent');
   location.href = `/?from=oauth&code=${encodeURIComponent(code)}&state=${wxsession.nonceStr(16)}`;
 };
