@@ -28,8 +28,10 @@ after(async () => {
   await browser?.close();
   await pg?.close();
 });
+const control = (path, body) => fetch(pg.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 beforeEach(async () => {
-  await fetch(pg.url + 'dev/reset', { method: 'POST' });
+  // Knobs an earlier test turned stay turned on the shared server.
+  await Promise.all([control('dev/reset', {}), control('dev/latency', { ms: 0 })]);
   context = await browser.newContext({ viewport: DESKTOP });
   page = await context.newPage();
   pageErrors = [];
@@ -219,6 +221,41 @@ test('the simulated authorize page is one column and its buttons stay inside the
   await ready();
   assert.equal(await page.getAttribute('#oauth-status', 'data-state'), 'ok');
   await finish('authorize-layout');
+});
+
+test('a burst whose login fails draws its rejections: a count, a rejected line reaching every request, a "login failed" marker', T, async () => {
+  await open();
+  await control('dev/fail-next-login', { armed: true });
+  const shown = await burst(20);
+  assert.deepEqual([shown.ok, shown.failed, shown.loginFailures, shown.tokens], [0, 20, 1, 0], JSON.stringify(shown));
+  const legend = await page.$$eval('#chart-legend li', (lis) => Object.fromEntries(lis.map((li) => [li.dataset.key, [Number(li.dataset.count), li.textContent]])));
+  assert.deepEqual(legend.rejected, [20, 'rejected: 20 (20 × EXCHANGE_FAILED)']);
+  assert.equal(legend.ok[0], 0);
+  assert.match(legend.token[1], /no token: the login failed/);
+  assert.equal(await page.locator('#chart line.login-failed').count(), 1);
+  assert.match(await page.textContent('#chart text.login-failed'), /login failed \(HTTP 503\)/);
+  // The rejected line climbs from the x axis to the top gridline (20 of 20).
+  const [line, grid] = await Promise.all([box('#chart path.rejected'), page.$$eval('#chart line.grid', (ls) => ls.map((l) => l.getBoundingClientRect().y))]);
+  assert.ok(line && line.height >= Math.max(...grid) - Math.min(...grid) - 2, JSON.stringify({ line, grid }));
+  await finish('rejections');
+});
+
+test('"token ready" is marked apart from wx.login, and wx.login does not queue behind a slow burst (it is served from WeChat\'s side, another origin)', T, async () => {
+  await open();
+  await burst(10);
+  await page.$eval('#latency', (el) => { el.value = '100'; el.dispatchEvent(new Event('input')); el.dispatchEvent(new Event('change')); });
+  await page.waitForFunction(() => /latency 100 ms/.test(document.getElementById('timeline').textContent));
+  await page.click('#revoke');
+  await page.waitForFunction(() => /server revoked every app token/.test(document.getElementById('timeline').textContent));
+  const shown = await burst(100);
+  assert.deepEqual([shown.ok, shown.logins, shown.tokens, shown.unauthorized], [100, 1, 1, 100], JSON.stringify(shown));
+  // 100 requests at 100 ms over six connections take ~1.7 s; a wx.login in that queue took ~1.5 s.
+  assert.ok(shown.codeMs < 750, `wx.login took ${shown.codeMs} ms`);
+  const x = (sel) => page.$eval(sel, (l) => Number(l.getAttribute('x1')));
+  assert.ok(await x('#chart line.token') > await x('#chart line.login'), 'the token arrives after wx.login starts');
+  assert.match(await page.textContent('#chart text.token'), /^token ready \d+ ms$/);
+  assert.match(await page.textContent('#chart-note'), /wx\.login took \d+ ms; the exchange \(POST \/auth\/login\) took \d+ ms: it waited for a free connection/);
+  await finish('token-ready');
 });
 
 test('`node scripts/playground.mjs` prints its URL and stops cleanly on SIGINT (exit 0, run directory removed)', T, async () => {

@@ -45,6 +45,7 @@ function log(kind, text, level = '') {
 // ---- a tap on fetch: every call the library (and this page) makes ------------
 const realFetch = window.fetch.bind(window);
 let burst = null; // while a burst runs, its /api/ calls are counted, not listed
+const since = (b) => performance.now() - b.t0;
 
 function describe(url, status, body) {
   const p = url.pathname;
@@ -62,18 +63,22 @@ window.fetch = async (input, init = {}) => {
   const method = (init.method || 'GET').toUpperCase();
   if (url.pathname === '/dev/state') return realFetch(input, init);
   const b = burst && url.pathname.startsWith('/api/') ? burst : null;
-  if (burst && url.pathname === '/auth/login') burst.exchanges.push(performance.now() - burst.t0);
+  const exchange = url.pathname === '/auth/login' ? burst : null;
   const t0 = performance.now();
+  if (exchange) exchange.exchanges.push({ t: since(exchange), ms: null });
   let res;
   try {
     res = await realFetch(input, init);
   } catch (err) {
+    if (exchange) exchange.loginFailures.push({ t: since(exchange), why: 'network' });
     if (b) b.networkErrors++;
     else log('net', `${method} ${url.pathname} failed: ${err.message}`, 'bad');
     throw err;
   }
+  if (exchange) exchange.exchanges[exchange.exchanges.length - 1].ms = performance.now() - t0;
+  if (exchange && !res.ok) exchange.loginFailures.push({ t: since(exchange), why: 'HTTP ' + res.status });
   if (b) {
-    b.api.push({ t: performance.now() - b.t0, status: res.status });
+    b.api.push({ t: since(b), status: res.status });
     return res;
   }
   let body = {};
@@ -121,46 +126,69 @@ function showState(state) {
 // backend's handleWechatSide), so it never waits behind a burst's requests.
 let wechatSide = null;
 async function getCode() {
-  if (burst) burst.logins.push(performance.now() - burst.t0);
+  const b = burst, mark = b && { t: since(b), codeAt: null };
+  if (b) b.logins.push(mark);
   const res = await fetch(wechatSide + '/dev/code');
   if (!res.ok) throw new Error('wx.login failed: HTTP ' + res.status);
+  if (mark) mark.codeAt = since(b);
   return (await res.json()).code;
+}
+
+function showSummary(b, after, before) {
+  const n = b.n, ok = b.results.filter((r) => r.ok).length, failed = n - ok;
+  const codes = {};
+  for (const r of b.results) if (!r.ok) codes[r.code] = (codes[r.code] || 0) + 1;
+  const s401 = b.api.filter((a) => a.status === 401).length;
+  const summary = {
+    requests: n, ok, failed, logins: b.logins.length, exchanges: b.exchanges.length, unauthorized: s401,
+    serverLogins: after.counts.logins - before.counts.logins, ms: Math.round(b.ms),
+    tokens: b.tokens.length, loginFailures: b.loginFailures.length,
+    codeMs: b.logins.length ? Math.round(Math.max(...b.logins.map((l) => (l.codeAt ?? b.ms) - l.t))) : 0,
+  };
+  const el = $('burst-summary');
+  Object.entries(summary).forEach(([k, v]) => { el.dataset[k] = v; });
+  el.className = 'summary ' + (failed ? 'bad' : 'good');
+  const why = Object.entries(codes).map(([c, k]) => `${k} × ${c}`).join(', ');
+  el.innerHTML = `<b>${n}</b> requests → <b>${b.logins.length}</b> login${b.logins.length === 1 ? '' : 's'} · ` +
+    `<b>${ok}</b> ok${failed ? `, <b>${failed}</b> failed (${why})` : ''}` +
+    `${s401 ? ` · ${s401} × 401 ${failed ? 'then the re-login failed' : 'replayed after one shared re-login'}` : ''} · ${summary.ms} ms`;
+  log('burst', `← ${ok}/${n} ok in ${summary.ms} ms; ${b.logins.length} wx.login, ${b.exchanges.length} exchange(s), ${s401} × 401` +
+    (failed ? `; failed: ${JSON.stringify(codes)}` : ''), failed ? 'bad' : 'good');
+  $('chart-note').textContent = loginNote(b);
+}
+
+// Where the time between "wx.login" and "token ready" went.
+function loginNote(b) {
+  const l = b.logins[0], ex = b.exchanges[0];
+  if (!l) return '';
+  const code = l.codeAt === null ? 'did not answer' : `took ${Math.round(l.codeAt - l.t)} ms`;
+  if (!ex || ex.ms === null) return `wx.login ${code}; no exchange followed.`;
+  // The exchange costs the backend's latency plus code2Session's at the fake WeChat.
+  const queued = ex.ms > 2 * Number($('latency').value) + 150;
+  return `wx.login ${code}; the exchange (POST /auth/login) took ${Math.round(ex.ms)} ms` + (queued
+    ? ': it waited for a free connection behind the requests already sent (a browser opens at most 6 per host over HTTP/1.1).'
+    : '.');
 }
 
 async function fireBurst(session) {
   const n = Math.min(Math.max(parseInt($('burst-size').value, 10) || 1, 1), 1000);
   $('burst').disabled = true;
   const before = await serverState();
-  const b = burst = { n, t0: performance.now(), api: [], logins: [], exchanges: [], networkErrors: 0 };
+  const b = burst = { n, t0: performance.now(), api: [], results: [], logins: [], tokens: [], loginFailures: [], exchanges: [], networkErrors: 0 };
   log('burst', `${n} × session.request({ url: '/api/orders?i=…' }) at once`);
-  const results = await Promise.allSettled(Array.from({ length: n }, (_, i) => session.request({ url: '/api/orders?i=' + i })));
-  b.ms = performance.now() - b.t0;
+  await Promise.all(Array.from({ length: n }, (_, i) => session.request({ url: '/api/orders?i=' + i }).then(
+    () => { b.results.push({ t: since(b), ok: true }); },
+    (err) => { b.results.push({ t: since(b), ok: false, code: err.code || 'ERROR' }); })));
+  b.ms = since(b);
   burst = null;
-  const after = await refreshCounters();
-  const ok = results.filter((r) => r.status === 'fulfilled').length;
-  const codes = {};
-  for (const r of results) if (r.status === 'rejected') codes[r.reason.code || 'ERROR'] = (codes[r.reason.code || 'ERROR'] || 0) + 1;
-  const s401 = b.api.filter((a) => a.status === 401).length;
-  const failed = n - ok;
-  const summary = {
-    requests: n, ok, failed, logins: b.logins.length, exchanges: b.exchanges.length, unauthorized: s401,
-    serverLogins: after.counts.logins - before.counts.logins, ms: Math.round(b.ms),
-  };
-  const el = $('burst-summary');
-  Object.entries(summary).forEach(([k, v]) => { el.dataset[k] = v; });
-  el.className = 'summary ' + (failed ? 'bad' : 'good');
-  el.innerHTML = `<b>${n}</b> requests → <b>${b.logins.length}</b> login${b.logins.length === 1 ? '' : 's'} · ` +
-    `<b>${ok}</b> ok${failed ? `, <b>${failed}</b> failed (${Object.entries(codes).map(([c, k]) => `${k} × ${c}`).join(', ')})` : ''}` +
-    `${s401 ? ` · ${s401} × 401 replayed after one shared re-login` : ''} · ${summary.ms} ms`;
-  log('burst', `← ${ok}/${n} ok in ${summary.ms} ms; ${b.logins.length} wx.login, ${b.exchanges.length} exchange(s), ${s401} × 401` +
-    (failed ? `; failed: ${JSON.stringify(codes)}` : ''), failed ? 'bad' : 'good');
-  drawBurst($('chart'), b);
+  showSummary(b, await refreshCounters(), before);
+  drawBurst($('chart'), $('chart-legend'), b);
   $('burst').disabled = false;
 }
 
 // ---- start ----------------------------------------------------------------------
 lines.forEach(render);
-drawBurst($('chart'), { n: 100, ms: 1000, api: [], logins: [] }); // empty axes until the first burst
+drawBurst($('chart'), $('chart-legend'), { n: 100, ms: 1000, api: [], empty: true }); // axes until the first burst
 log('page', 'loaded ' + location.pathname + location.search);
 await wxsession.init();
 const info = await refreshCounters();
@@ -172,6 +200,7 @@ showState(session.state);
 log('session', `createSession() → ${session.state}${session.state === 'authenticated' ? ' (token from localStorage)' : ''}`);
 let lastState = session.state;
 session.onChange((state) => {
+  if (burst && state === 'authenticated') burst.tokens.push(since(burst));
   log('session', `${lastState} → ${state}`, state === 'authenticated' ? 'good' : '');
   lastState = state;
   showState(state);
