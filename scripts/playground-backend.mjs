@@ -157,9 +157,10 @@ export function createBackend({ wechat, fake, origin, wechatSidePort = () => nul
       log(`revoked ${n} app token(s)`);
       return [200, { revoked: n }];
     },
-    'POST /dev/fail-next-login': () => {
-      state.failNextLogin = true;
-      return [200, { failNextLogin: true }];
+    // {armed: false} disarms it; anything else arms it.
+    'POST /dev/fail-next-login': (q, body) => {
+      state.failNextLogin = !(body && body.armed === false);
+      return [200, { failNextLogin: state.failNextLogin }];
     },
     // The simulated JS-SDK's wx.config: WeChat's check of the signature.
     'POST /dev/jssdk/verify': (q, body) => {

@@ -31,7 +31,7 @@ after(async () => {
 const control = (path, body) => fetch(pg.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 beforeEach(async () => {
   // Knobs an earlier test turned stay turned on the shared server.
-  await Promise.all([control('dev/reset', {}), control('dev/latency', { ms: 0 })]);
+  await Promise.all([control('dev/reset', {}), control('dev/latency', { ms: 0 }), control('dev/fail-next-login', { armed: false })]);
   context = await browser.newContext({ viewport: DESKTOP });
   page = await context.newPage();
   pageErrors = [];
@@ -221,6 +221,41 @@ test('the simulated authorize page is one column and its buttons stay inside the
   await ready();
   assert.equal(await page.getAttribute('#oauth-status', 'data-state'), 'ok');
   await finish('authorize-layout');
+});
+
+test('"Fail the next login" shows it is armed, says how to trigger it on a logged-in page, and shows it disarmed once it fired', T, async () => {
+  await open();
+  await burst(5);
+  const status = () => page.evaluate(() => {
+    const el = document.getElementById('fail-status');
+    return { shown: !el.hidden, state: el.dataset.state, text: el.textContent, pressed: document.getElementById('fail-login').getAttribute('aria-pressed') };
+  });
+  assert.equal((await status()).shown, false, 'nothing to say before it is armed');
+  await page.click('#fail-login');
+  await page.waitForFunction(() => document.getElementById('fail-login').getAttribute('aria-pressed') === 'true');
+  let s = await status();
+  assert.deepEqual([s.shown, s.state, s.pressed], [true, 'armed', 'true']);
+  assert.match(s.text, /You are logged in, so nothing logs in yet: log out or revoke to trigger it/);
+  assert.equal((await server()).failNextLogin, true);
+
+  await page.click('#fail-login'); // a second click disarms
+  await page.waitForFunction(() => document.getElementById('fail-login').getAttribute('aria-pressed') === 'false');
+  assert.equal((await server()).failNextLogin, false);
+  await page.click('#fail-login');
+  await page.waitForFunction(() => document.getElementById('fail-login').getAttribute('aria-pressed') === 'true');
+
+  await page.click('#logout');
+  await page.waitForFunction(() => /Fire a burst to trigger it/.test(document.getElementById('fail-status').textContent));
+  const failed = await burst(5);
+  assert.equal(failed.failed, 5);
+  s = await status();
+  assert.deepEqual([s.shown, s.state, s.pressed], [true, 'fired', 'false']);
+  assert.match(s.text, /the login answered 503 .*Disarmed/);
+  assert.equal((await server()).failNextLogin, false);
+  assert.equal(await countLines(/armed login failure fired \(POST \/auth\/login → 503\); disarmed/), 1);
+  await page.waitForTimeout(2200); // a counters poll must not re-arm it
+  assert.equal((await status()).pressed, 'false');
+  await finish('fail-armed');
 });
 
 test('a burst whose login fails draws its rejections: a count, a rejected line reaching every request, a "login failed" marker', T, async () => {

@@ -87,15 +87,19 @@ window.fetch = async (input, init = {}) => {
   const path = url.pathname.startsWith('/wechat/') ? url.pathname : url.pathname + url.search;
   const target = url.origin === location.origin ? path : url.host + path;
   log('net', `${method} ${target} → ${res.status} (${Math.round(performance.now() - t0)} ms)${what ? ' · ' + what : ''}`, res.ok ? '' : 'bad');
+  if (url.pathname === '/auth/login' && res.status === 503 && failArmed) loginFailureFired();
   return res;
 };
 
 // ---- server state -------------------------------------------------------------
+let failArmed = false, armSeq = 0;
+
 async function serverState() {
   return (await realFetch('/dev/state')).json();
 }
 
 async function refreshCounters() {
+  const seq = armSeq;
   const s = await serverState();
   const c = s.counts, w = s.wechat;
   const rows = [
@@ -107,6 +111,8 @@ async function refreshCounters() {
     ['credentials', 'WeChat: token / ticket', `${w.token} / ${w.ticket}`], ['oauthAccessToken', 'WeChat: oauth2/access_token', w.oauthAccessToken],
   ];
   $('counters').innerHTML = rows.map(([key, label, v]) => `<tr><th>${label}</th><td data-counter="${key}">${v}</td></tr>`).join('');
+  // A state read before the armed failure fired must not re-arm the button.
+  if (seq === armSeq && s.failNextLogin !== failArmed) showArmed(s.failNextLogin);
   return s;
 }
 
@@ -114,6 +120,31 @@ async function post(path, body, headers = {}) {
   const res = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body || {}) });
   refreshCounters();
   return res;
+}
+
+// "Fail the next login" waits for a login, and a logged-in page makes none
+// until its token stops working: say so while it is armed.
+function showArmed(armed, fired = false) {
+  failArmed = armed;
+  const button = $('fail-login'), status = $('fail-status');
+  button.setAttribute('aria-pressed', String(armed));
+  button.textContent = armed ? 'Fail the next login: armed' : 'Fail the next login';
+  status.hidden = !armed && !fired;
+  status.dataset.state = armed ? 'armed' : 'fired';
+  if (armed) {
+    const loggedIn = session && session.state === 'authenticated';
+    status.textContent = 'Armed: the next POST /auth/login answers 503. ' + (loggedIn
+      ? 'You are logged in, so nothing logs in yet: log out or revoke to trigger it.'
+      : 'Fire a burst to trigger it.') + ' Click again to disarm.';
+  } else if (fired) {
+    status.textContent = `Fired at ${clock(Date.now())}: the login answered 503 and every waiting request rejected. Disarmed.`;
+  }
+}
+
+function loginFailureFired() {
+  armSeq++;
+  showArmed(false, true);
+  log('control', 'the armed login failure fired (POST /auth/login → 503); disarmed', 'bad');
 }
 
 // ---- the session --------------------------------------------------------------
@@ -170,7 +201,7 @@ function loginNote(b) {
     : '.');
 }
 
-async function fireBurst(session) {
+async function fireBurst() {
   const n = Math.min(Math.max(parseInt($('burst-size').value, 10) || 1, 1), 1000);
   $('burst').disabled = true;
   const before = await serverState();
@@ -187,6 +218,7 @@ async function fireBurst(session) {
 }
 
 // ---- start ----------------------------------------------------------------------
+let session = null;
 lines.forEach(render);
 drawBurst($('chart'), $('chart-legend'), { n: 100, ms: 1000, api: [], empty: true }); // axes until the first burst
 log('page', 'loaded ' + location.pathname + location.search);
@@ -195,8 +227,9 @@ const info = await refreshCounters();
 wechatSide = `${location.protocol}//${location.hostname}:${info.wechatSidePort}`;
 $('latency').value = info.latency;
 $('latency-out').textContent = info.latency + ' ms';
-const session = await wxsession.createSession({ baseUrl: location.origin, loginUrl: '/auth/login', getCode });
+session = await wxsession.createSession({ baseUrl: location.origin, loginUrl: '/auth/login', getCode });
 showState(session.state);
+showArmed(info.failNextLogin);
 log('session', `createSession() → ${session.state}${session.state === 'authenticated' ? ' (token from localStorage)' : ''}`);
 let lastState = session.state;
 session.onChange((state) => {
@@ -204,14 +237,22 @@ session.onChange((state) => {
   log('session', `${lastState} → ${state}`, state === 'authenticated' ? 'good' : '');
   lastState = state;
   showState(state);
+  if (failArmed) showArmed(true); // its advice depends on being logged in
 });
 
-$('burst').onclick = () => fireBurst(session).catch((err) => { burst = null; $('burst').disabled = false; log('burst', 'failed: ' + err.message, 'bad'); });
+$('burst').onclick = () => fireBurst().catch((err) => { burst = null; $('burst').disabled = false; log('burst', 'failed: ' + err.message, 'bad'); });
 $('logout').onclick = async () => { await session.logout(); log('session', 'logout(): token dropped from memory and localStorage'); };
 $('latency').oninput = () => { $('latency-out').textContent = $('latency').value + ' ms'; };
 $('latency').onchange = () => post('/dev/latency', { ms: Number($('latency').value) }).then(() => log('control', `latency ${$('latency').value} ms (backend and fake WeChat)`));
 $('revoke').onclick = () => post('/dev/revoke').then(() => log('control', 'server revoked every app token: the next requests get 401'));
-$('fail-login').onclick = () => post('/dev/fail-next-login').then(() => log('control', 'the next POST /auth/login will answer 503'));
+$('fail-login').onclick = async () => {
+  const arm = !failArmed;
+  armSeq++;
+  const res = await post('/dev/fail-next-login', { armed: arm });
+  if (!res.ok) return log('control', `POST /dev/fail-next-login → ${res.status}`, 'bad');
+  showArmed(arm);
+  log('control', arm ? 'the next POST /auth/login will answer 503' : 'fail-next-login disarmed');
+};
 $('expire').onclick = async () => {
   const stored = JSON.parse(localStorage.getItem('wxsession') || 'null');
   if (!stored || !stored.token) return log('control', 'no token yet: fire a request first', 'bad');
