@@ -293,6 +293,23 @@ test('"token ready" is marked apart from wx.login, and wx.login does not queue b
   await finish('token-ready');
 });
 
+test('a failed wx.config says which URL WeChat checked and which one was signed', T, async () => {
+  await open('?from=share');
+  await page.click('#navigate');
+  await page.selectOption('#platform', 'ios');
+  await page.selectOption('#url-mode', 'current');
+  assert.equal(await page.getAttribute('#signed-url', 'class'), 'mismatch', 'the mismatch shows before trying');
+  assert.equal(await page.textContent('#checked-url'), pg.url + '?from=share');
+  const { state } = await configure('ios', 'current');
+  assert.equal(state, 'error');
+  const where = `WeChat (iOS) checked ${pg.url}?from=share (the landing URL); the signature was made for ${pg.url}spa/orders/1?tab=open`;
+  assert.equal(await page.textContent('#jssdk-error'), 'JSSDK_CONFIG: config:invalid signature · ' + where);
+  assert.ok(await page.isVisible('#jssdk-error'));
+  assert.equal(await countLines(new RegExp('rejected JSSDK_CONFIG: config:invalid signature · ' + where.replace(/[.?()]/g, '\\$&'))), 1);
+  assert.equal(await countLines(/WeChat checks the signature against .*\?from=share: config:invalid signature/), 2, 'both tries, with the URL checked');
+  await finish('jssdk-urls');
+});
+
 test('`node scripts/playground.mjs` prints its URL and stops cleanly on SIGINT (exit 0, run directory removed)', T, async () => {
   const child = spawn(process.execPath, [join(ROOT, 'scripts', 'playground.mjs')], { env: { ...process.env, PORT: '0', REDIS_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

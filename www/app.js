@@ -47,13 +47,13 @@ const realFetch = window.fetch.bind(window);
 let burst = null; // while a burst runs, its /api/ calls are counted, not listed
 const since = (b) => performance.now() - b.t0;
 
-function describe(url, status, body) {
+function describe(url, status, body, sent) {
   const p = url.pathname;
   if (p === '/dev/code') return url.searchParams.get('kind') === 'oauth' ? `an OAuth code from the fake WeChat: ${short(body.code)}` : `wx.login (simulated) → code ${short(body.code)}`;
   if (p === '/auth/login') return status === 200 ? `exchange: code2Session ok → app token ${short(body.token)} (expires in ${body.expiresIn} s)` : `exchange refused: ${body.error || status}`;
   if (p === '/auth/oauth') return status === 200 ? `OAuth exchange → app token ${short(body.token)}, openid ${body.openid}` : `OAuth exchange refused: ${body.error || status}`;
   if (p === '/wechat/signature') return `signature for ${url.searchParams.get('url')}${url.searchParams.get('force') ? ' (force=1)' : ''}`;
-  if (p === '/dev/jssdk/verify') return `WeChat checks the signature: ${body.ok ? 'valid' : body.errMsg}`;
+  if (p === '/dev/jssdk/verify') return `WeChat checks the signature against ${sent.url}: ${body.ok ? 'valid' : body.errMsg}`;
   if (p.startsWith('/api/')) return status === 200 ? 'ok' : body.error || '';
   return '';
 }
@@ -81,9 +81,10 @@ window.fetch = async (input, init = {}) => {
     b.api.push({ t: since(b), status: res.status });
     return res;
   }
-  let body = {};
+  let body = {}, sent = {};
   try { body = JSON.parse(await res.clone().text()); } catch { /* not JSON (the .wasm, a page) */ }
-  const what = describe(url, res.status, body);
+  try { sent = JSON.parse(init.body); } catch { /* no JSON body */ }
+  const what = describe(url, res.status, body, sent);
   const path = url.pathname.startsWith('/wechat/') ? url.pathname : url.pathname + url.search;
   const target = url.origin === location.origin ? path : url.host + path;
   log('net', `${method} ${target} → ${res.status} (${Math.round(performance.now() - t0)} ms)${what ? ' · ' + what : ''}`, res.ok ? '' : 'bad');
@@ -265,15 +266,19 @@ $('clear').onclick = () => { lines.length = 0; sessionStorage.removeItem(TIMELIN
 // ---- JS-SDK: wx.config after SPA route changes ------------------------------------
 const simWx = createSimWx({ platform: () => $('platform').value });
 const jssdk = () => new wxsession.JssdkClient({ signatureUrl: '/wechat/signature', wx: simWx, urlMode: $('url-mode').value, userAgent: UA[$('platform').value] });
+const platformName = () => ($('platform').value === 'ios' ? 'iOS' : 'Android');
+const checkedWhat = () => ($('platform').value === 'ios' ? 'the landing URL' : 'the current URL');
 let routeNo = 0;
 
 function showUrls() {
-  const here = location.href.split('#')[0];
+  const signed = jssdk().signedUrl(), checked = simWx.checkedUrl();
   $('landing-url').textContent = simWx.landingUrl;
-  $('current-url').textContent = here;
-  $('signed-url').textContent = jssdk().signedUrl();
-  const ios = $('platform').value === 'ios';
-  $('platform-hint').textContent = `${ios ? 'iOS' : 'Android'} WeChat checks the signature against the ${ios ? 'landing' : 'current'} URL.`;
+  $('current-url').textContent = location.href.split('#')[0];
+  $('signed-url').textContent = signed;
+  $('checked-url').textContent = checked;
+  $('signed-url').classList.toggle('mismatch', signed !== checked);
+  $('platform-hint').textContent = `${platformName()} WeChat checks the signature against ${checkedWhat()}` +
+    (signed === checked ? '.' : ': it differs from the signed one, so wx.config will fail.');
 }
 
 function setBadge(id, state, text) {
@@ -289,17 +294,24 @@ $('navigate').onclick = () => {
   showUrls();
 };
 $('config').onclick = async () => {
-  const client = jssdk();
+  const client = jssdk(), signed = client.signedUrl();
   const platform = $('platform').value, mode = $('url-mode').value;
   setBadge('jssdk-status', 'pending', 'configuring…');
-  log('jssdk', `jssdk.config() on ${platform}, urlMode '${mode}' → signs ${client.signedUrl()}`);
+  $('jssdk-error').hidden = true;
+  log('jssdk', `jssdk.config() on ${platform}, urlMode '${mode}' → signs ${signed}`);
   try {
     await client.config({ jsApiList: ['chooseImage', 'scanQRCode'] });
     setBadge('jssdk-status', 'ready', 'ready ✓');
     log('jssdk', 'wx.ready: the signature is valid for this page', 'good');
   } catch (err) {
+    const checked = simWx.lastCheckedUrl;
+    // WeChat's errMsg names no URL; the two that differed are what to fix.
+    const where = checked && checked !== signed
+      ? ` · WeChat (${platformName()}) checked ${checked} (${checkedWhat()}); the signature was made for ${signed}` : '';
     setBadge('jssdk-status', 'error', `${err.code}: ${err.errMsg || err.message}`);
-    log('jssdk', `rejected ${err.code}: ${err.errMsg || err.message}`, 'bad');
+    $('jssdk-error').textContent = `${err.code}: ${err.errMsg || err.message}${where}`;
+    $('jssdk-error').hidden = false;
+    log('jssdk', `rejected ${err.code}: ${err.errMsg || err.message}${where}`, 'bad');
   }
   refreshCounters();
 };
