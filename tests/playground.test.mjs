@@ -29,13 +29,17 @@ after(async () => {
   await pg?.close();
 });
 const control = (path, body) => fetch(pg.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-beforeEach(async () => {
-  // Knobs an earlier test turned stay turned on the shared server.
-  await Promise.all([control('dev/reset', {}), control('dev/latency', { ms: 0 }), control('dev/fail-next-login', { armed: false })]);
-  context = await browser.newContext({ viewport: DESKTOP });
+async function newPage(viewport) {
+  await context?.close();
+  context = await browser.newContext({ viewport });
   page = await context.newPage();
   pageErrors = [];
   page.on('pageerror', (err) => pageErrors.push(err.message));
+}
+beforeEach(async () => {
+  // Knobs an earlier test turned stay turned on the shared server.
+  await Promise.all([control('dev/reset', {}), control('dev/latency', { ms: 0 }), control('dev/fail-next-login', { armed: false })]);
+  await newPage(DESKTOP);
 });
 afterEach(() => context.close());
 
@@ -308,6 +312,27 @@ test('a failed wx.config says which URL WeChat checked and which one was signed'
   assert.equal(await countLines(new RegExp('rejected JSSDK_CONFIG: config:invalid signature · ' + where.replace(/[.?()]/g, '\\$&'))), 1);
   assert.equal(await countLines(/WeChat checks the signature against .*\?from=share: config:invalid signature/), 2, 'both tries, with the URL checked');
   await finish('jssdk-urls');
+});
+
+test('on a phone (390 × 844) the chart is near the top and its labels are readable', T, async () => {
+  await newPage(PHONE);
+  await open();
+  const top = (sel) => page.$eval(sel, (el) => el.getBoundingClientRect().top + scrollY);
+  assert.ok(await page.locator('#burst').isVisible() && await top('#burst') < 450);
+  assert.ok(await top('#chart') < 700, `the chart starts ${await top('#chart')} px down`);
+  await burst(100);
+  const sizes = await page.$$eval('#chart text, #chart-legend li', (els) => els.map((el) => {
+    const svg = el.closest('svg');
+    const scale = svg ? svg.getBoundingClientRect().width / svg.viewBox.baseVal.width : 1;
+    return { text: el.textContent, px: parseFloat(getComputedStyle(el).fontSize) * scale };
+  }));
+  assert.ok(sizes.length > 8);
+  for (const s of sizes) assert.ok(s.px >= 10, `"${s.text}" renders at ${s.px.toFixed(1)} px`);
+  const chart = await box('#chart');
+  for (const t of await page.$$eval('#chart text', (els) => els.map((el) => el.getBoundingClientRect().toJSON()))) assert.ok(inside(t, chart), 'labels stay inside the chart');
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth), 'no sideways scrolling');
+  await page.screenshot({ path: join(ARTIFACTS, 'playground-phone.png') });
+  await finish('phone');
 });
 
 test('`node scripts/playground.mjs` prints its URL and stops cleanly on SIGINT (exit 0, run directory removed)', T, async () => {

@@ -214,14 +214,16 @@ async function fireBurst() {
   b.ms = since(b);
   burst = null;
   showSummary(b, await refreshCounters(), before);
+  lastBurst = b;
   drawBurst($('chart'), $('chart-legend'), b);
   $('burst').disabled = false;
 }
 
 // ---- start ----------------------------------------------------------------------
-let session = null;
+let session = null, lastBurst = { n: 100, ms: 1000, api: [], empty: true }; // axes until the first burst
 lines.forEach(render);
-drawBurst($('chart'), $('chart-legend'), { n: 100, ms: 1000, api: [], empty: true }); // axes until the first burst
+drawBurst($('chart'), $('chart-legend'), lastBurst);
+new ResizeObserver(() => drawBurst($('chart'), $('chart-legend'), lastBurst)).observe($('chart'));
 log('page', 'loaded ' + location.pathname + location.search);
 await wxsession.init();
 const info = await refreshCounters();
