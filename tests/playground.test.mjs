@@ -318,6 +318,7 @@ test('on a phone (390 × 844) the chart is near the top and its labels are reada
   await newPage(PHONE);
   await open();
   const top = (sel) => page.$eval(sel, (el) => el.getBoundingClientRect().top + scrollY);
+  assert.ok(await top('#try-first') < 150, 'what to try first comes first');
   assert.ok(await page.locator('#burst').isVisible() && await top('#burst') < 450);
   assert.ok(await top('#chart') < 700, `the chart starts ${await top('#chart')} px down`);
   await burst(100);
@@ -333,6 +334,35 @@ test('on a phone (390 × 844) the chart is near the top and its labels are reada
   assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth), 'no sideways scrolling');
   await page.screenshot({ path: join(ARTIFACTS, 'playground-phone.png') });
   await finish('phone');
+});
+
+test('the page says what to try first, and the latency slider logs one line per settled change', T, async () => {
+  await open();
+  const intro = await page.textContent('#try-first');
+  assert.match(intro, /Try this first/);
+  assert.match(intro, /Fire burst.*Revoke all tokens/s);
+  assert.ok((await box('#try-first')).y < 120, 'above the fold');
+  // Five key presses, five change events: one line, once the slider settles.
+  await page.focus('#latency');
+  for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowRight');
+  await page.waitForFunction(() => /latency 250 ms/.test(document.getElementById('timeline').textContent));
+  await page.waitForTimeout(600);
+  assert.equal(await countLines(/latency \d+ ms/), 1);
+  assert.equal((await server()).latency, 250);
+  // A drag: one change on release, one line.
+  const slider = await box('#latency');
+  await page.mouse.move(slider.x + 4, slider.y + slider.height / 2);
+  await page.mouse.down();
+  for (const f of [0.2, 0.4, 0.6]) await page.mouse.move(slider.x + slider.width * f, slider.y + slider.height / 2, { steps: 3 });
+  await page.mouse.up();
+  const value = Number(await page.inputValue('#latency'));
+  assert.notEqual(value, 250);
+  await page.waitForFunction((v) => new RegExp(`latency ${v} ms`).test(document.getElementById('timeline').textContent), value);
+  await page.waitForTimeout(600);
+  assert.equal(await countLines(/latency \d+ ms/), 2);
+  assert.equal(await countLines(/POST \/dev\/latency/), 2, 'the call is on the same line, not a second one');
+  assert.equal((await server()).latency, value);
+  await finish('try-first-latency');
 });
 
 test('`node scripts/playground.mjs` prints its URL and stops cleanly on SIGINT (exit 0, run directory removed)', T, async () => {

@@ -13,6 +13,7 @@ const UA = {
 };
 const TIMELINE_KEY = 'playground:timeline'; // survives the OAuth round trip
 const MAX_LINES = 300;
+const LATENCY_SETTLE_MS = 400; // arrow keys fire a change per press: one line once they stop
 const short = (s, n = 8) => (typeof s === 'string' && s.length > n ? s.slice(0, n) + '…' : String(s));
 
 // ---- timeline ---------------------------------------------------------------
@@ -61,7 +62,6 @@ function describe(url, status, body, sent) {
 window.fetch = async (input, init = {}) => {
   const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url, location.href);
   const method = (init.method || 'GET').toUpperCase();
-  if (url.pathname === '/dev/state') return realFetch(input, init);
   const b = burst && url.pathname.startsWith('/api/') ? burst : null;
   const exchange = url.pathname === '/auth/login' ? burst : null;
   const t0 = performance.now();
@@ -92,16 +92,12 @@ window.fetch = async (input, init = {}) => {
   return res;
 };
 
-// ---- server state -------------------------------------------------------------
+// ---- server state and controls ---------------------------------------------------
 let failArmed = false, armSeq = 0;
-
-async function serverState() {
-  return (await realFetch('/dev/state')).json();
-}
 
 async function refreshCounters() {
   const seq = armSeq;
-  const s = await serverState();
+  const s = await (await realFetch('/dev/state')).json();
   const c = s.counts, w = s.wechat;
   const rows = [
     ['logins', 'logins (POST /auth/login)', c.logins], ['loginsFailed', '… refused', c.loginsFailed],
@@ -117,10 +113,15 @@ async function refreshCounters() {
   return s;
 }
 
-async function post(path, body, headers = {}) {
-  const res = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body || {}) });
-  refreshCounters();
-  return res;
+/** One timeline line per control: what it did, and the call that did it. */
+async function control(path, body, text, headers = {}) {
+  const t0 = performance.now();
+  const res = await realFetch(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body || {}) });
+  const data = await res.json().catch(() => ({}));
+  const call = `POST ${path} → ${res.status} (${Math.round(performance.now() - t0)} ms)`;
+  log('control', res.ok ? `${text} · ${call}` : `${call}: ${data.error || 'refused'}`, res.ok ? '' : 'bad');
+  refreshCounters().catch(() => {});
+  return res.ok;
 }
 
 // "Fail the next login" waits for a login, and a logged-in page makes none
@@ -196,7 +197,7 @@ function loginNote(b) {
   const code = l.codeAt === null ? 'did not answer' : `took ${Math.round(l.codeAt - l.t)} ms`;
   if (!ex || ex.ms === null) return `wx.login ${code}; no exchange followed.`;
   // The exchange costs the backend's latency plus code2Session's at the fake WeChat.
-  const queued = ex.ms > 2 * Number($('latency').value) + 150;
+  const queued = ex.ms > 2 * latencyCommitted + 150;
   return `wx.login ${code}; the exchange (POST /auth/login) took ${Math.round(ex.ms)} ms` + (queued
     ? ': it waited for a free connection behind the requests already sent (a browser opens at most 6 per host over HTTP/1.1).'
     : '.');
@@ -205,7 +206,7 @@ function loginNote(b) {
 async function fireBurst() {
   const n = Math.min(Math.max(parseInt($('burst-size').value, 10) || 1, 1), 1000);
   $('burst').disabled = true;
-  const before = await serverState();
+  const before = await refreshCounters();
   const b = burst = { n, t0: performance.now(), api: [], results: [], logins: [], tokens: [], loginFailures: [], exchanges: [], networkErrors: 0 };
   log('burst', `${n} × session.request({ url: '/api/orders?i=…' }) at once`);
   await Promise.all(Array.from({ length: n }, (_, i) => session.request({ url: '/api/orders?i=' + i }).then(
@@ -221,6 +222,7 @@ async function fireBurst() {
 
 // ---- start ----------------------------------------------------------------------
 let session = null, lastBurst = { n: 100, ms: 1000, api: [], empty: true }; // axes until the first burst
+let latencyCommitted = 0; // what the server was last told, for the login note
 lines.forEach(render);
 drawBurst($('chart'), $('chart-legend'), lastBurst);
 new ResizeObserver(() => drawBurst($('chart'), $('chart-legend'), lastBurst)).observe($('chart'));
@@ -230,6 +232,7 @@ const info = await refreshCounters();
 wechatSide = `${location.protocol}//${location.hostname}:${info.wechatSidePort}`;
 $('latency').value = info.latency;
 $('latency-out').textContent = info.latency + ' ms';
+latencyCommitted = info.latency;
 session = await wxsession.createSession({ baseUrl: location.origin, loginUrl: '/auth/login', getCode });
 showState(session.state);
 showArmed(info.failNextLogin);
@@ -245,24 +248,32 @@ session.onChange((state) => {
 
 $('burst').onclick = () => fireBurst().catch((err) => { burst = null; $('burst').disabled = false; log('burst', 'failed: ' + err.message, 'bad'); });
 $('logout').onclick = async () => { await session.logout(); log('session', 'logout(): token dropped from memory and localStorage'); };
+
+// The server's latency changes once the slider settles: dragging fires one
+// change on release, but each arrow key press fires one.
+let latencyTimer = null;
 $('latency').oninput = () => { $('latency-out').textContent = $('latency').value + ' ms'; };
-$('latency').onchange = () => post('/dev/latency', { ms: Number($('latency').value) }).then(() => log('control', `latency ${$('latency').value} ms (backend and fake WeChat)`));
-$('revoke').onclick = () => post('/dev/revoke').then(() => log('control', 'server revoked every app token: the next requests get 401'));
+$('latency').onchange = () => {
+  clearTimeout(latencyTimer);
+  latencyTimer = setTimeout(() => {
+    const ms = Number($('latency').value);
+    if (ms === latencyCommitted) return;
+    latencyCommitted = ms;
+    control('/dev/latency', { ms }, `latency ${ms} ms (app backend and fake WeChat API)`);
+  }, LATENCY_SETTLE_MS);
+};
+$('revoke').onclick = () => control('/dev/revoke', {}, 'server revoked every app token: the next requests get 401');
 $('fail-login').onclick = async () => {
   const arm = !failArmed;
   armSeq++;
-  const res = await post('/dev/fail-next-login', { armed: arm });
-  if (!res.ok) return log('control', `POST /dev/fail-next-login → ${res.status}`, 'bad');
-  showArmed(arm);
-  log('control', arm ? 'the next POST /auth/login will answer 503' : 'fail-next-login disarmed');
+  if (await control('/dev/fail-next-login', { armed: arm }, arm ? 'the next POST /auth/login will answer 503' : 'fail-next-login disarmed')) showArmed(arm);
 };
 $('expire').onclick = async () => {
   const stored = JSON.parse(localStorage.getItem('wxsession') || 'null');
   if (!stored || !stored.token) return log('control', 'no token yet: fire a request first', 'bad');
-  await post('/dev/expire', {}, { authorization: 'Bearer ' + stored.token });
-  log('control', `token ${short(stored.token)} expired on the server: the next request gets 401`);
+  await control('/dev/expire', {}, `token ${short(stored.token)} expired on the server: the next request gets 401`, { authorization: 'Bearer ' + stored.token });
 };
-$('reset').onclick = () => post('/dev/reset');
+$('reset').onclick = () => control('/dev/reset', {}, 'server counters reset');
 $('clear').onclick = () => { lines.length = 0; sessionStorage.removeItem(TIMELINE_KEY); $('timeline').innerHTML = ''; };
 
 // ---- JS-SDK: wx.config after SPA route changes ------------------------------------
