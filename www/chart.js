@@ -9,10 +9,10 @@
 // scaled down to 330 px made them 5.5 px).
 const COLORS = { ok: '#1a9b5a', unauthorized: '#d9822b', rejected: '#c0392b', login: '#2c6fbb', token: '#1d2321', failed: '#c0392b' };
 
-function niceMax(v, min = 5) {
+function niceMax(v, min = 5, steps = [1, 2, 2.5, 5, 10]) {
   if (v <= min) return min;
   const p = 10 ** Math.floor(Math.log10(v));
-  return [1, 2, 2.5, 5, 10].map((m) => m * p).find((m) => m >= v);
+  return steps.map((m) => m * p).find((m) => m >= v);
 }
 
 const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
@@ -32,7 +32,8 @@ export function drawBurst(svg, legend, burst) {
   const logins = burst.logins || [], tokens = burst.tokens || [], failures = burst.loginFailures || [];
   // A round time axis with room after the last event, so what happens at
   // the very end (every request rejecting at once) is not drawn on the edge.
-  const tmax = niceMax(burst.ms * 1.04, 10);
+  // Finer steps than the count axis: a 1.5 s burst ends at 1.6 s, not 2 s.
+  const tmax = niceMax(burst.ms * 1.04, 10, [1, 1.2, 1.4, 1.6, 1.8, 2, 2.5, 3, 3.5, 4, 5, 6, 7, 8, 9, 10]);
   const times = (pred, list) => list.filter(pred).map((a) => a.t).sort((a, b) => a - b);
   const ok = times((a) => a.status >= 200 && a.status < 300, burst.api);
   const unauthorized = times((a) => a.status === 401, burst.api);
