@@ -3,11 +3,12 @@
 // backend (the package's node entry) and the fake WeChat API. Each test
 // checks the server's counters AND what the page shows, in a fresh browser
 // context (empty localStorage/sessionStorage, so a cold session), and
-// leaves a screenshot in tests/artifacts/.
+// leaves a screenshot in tests/artifacts/. The revoke test also writes the
+// README's docs/playground.png, so that picture is always of the page as it is.
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { ROOT } from './support/harness.mjs';
@@ -113,6 +114,12 @@ test('(b) a server revoke, then a burst: 100 × 401, one shared re-login, every 
   assert.equal(await countLines(/authenticated → logging-in/), 1);
   assert.equal(await page.textContent('#state'), 'authenticated');
   await finish('b-revoke');
+  // The README's picture: this run, at a fixed 1280 × 900 viewport (PNG: width and height at bytes 16..23).
+  const png = join(ROOT, 'docs', 'playground.png');
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: png });
+  const head = readFileSync(png);
+  assert.deepEqual([head.readUInt32BE(16), head.readUInt32BE(20)], [DESKTOP.width, DESKTOP.height]);
 });
 
 /** Picks the simulated platform and urlMode, runs jssdk.config() and returns the badge. */
