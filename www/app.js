@@ -70,6 +70,7 @@ window.fetch = async (input, init = {}) => {
   try {
     res = await realFetch(input, init);
   } catch (err) {
+    if (exchange) exchange.exchanges[exchange.exchanges.length - 1].ms = performance.now() - t0;
     if (exchange) exchange.loginFailures.push({ t: since(exchange), why: 'network' });
     if (b) b.networkErrors++;
     else log('net', `${method} ${url.pathname} failed: ${err.message}`, 'bad');
@@ -116,7 +117,13 @@ async function refreshCounters() {
 /** One timeline line per control: what it did, and the call that did it. */
 async function control(path, body, text, headers = {}) {
   const t0 = performance.now();
-  const res = await realFetch(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body || {}) });
+  let res;
+  try {
+    res = await realFetch(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body || {}) });
+  } catch (err) {
+    log('control', `POST ${path} failed: ${err.message} (is the playground still running?)`, 'bad');
+    return false;
+  }
   const data = await res.json().catch(() => ({}));
   const call = `POST ${path} → ${res.status} (${Math.round(performance.now() - t0)} ms)`;
   log('control', res.ok ? `${text} · ${call}` : `${call}: ${data.error || 'refused'}`, res.ok ? '' : 'bad');
@@ -256,10 +263,10 @@ $('latency').oninput = () => { $('latency-out').textContent = $('latency').value
 $('latency').onchange = () => {
   clearTimeout(latencyTimer);
   latencyTimer = setTimeout(() => {
-    const ms = Number($('latency').value);
-    if (ms === latencyCommitted) return;
+    const ms = Number($('latency').value), before = latencyCommitted;
+    if (ms === before) return;
     latencyCommitted = ms;
-    control('/dev/latency', { ms }, `latency ${ms} ms (app backend and fake WeChat API)`);
+    control('/dev/latency', { ms }, `latency ${ms} ms (app backend and fake WeChat API)`).then((sent) => { if (!sent) latencyCommitted = before; });
   }, LATENCY_SETTLE_MS);
 };
 $('revoke').onclick = () => control('/dev/revoke', {}, 'server revoked every app token: the next requests get 401');

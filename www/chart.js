@@ -31,8 +31,8 @@ export function drawBurst(svg, legend, burst) {
   const results = burst.results || [];
   const logins = burst.logins || [], tokens = burst.tokens || [], failures = burst.loginFailures || [];
   // A round time axis with room after the last event, so what happens at
-  // the very end (every request rejecting at once) is not drawn on the edge.
-  // Finer steps than the count axis: a 1.5 s burst ends at 1.6 s, not 2 s.
+  // the very end (every request rejecting at once) is not drawn on the edge;
+  // finer steps than the count axis, so a 1.5 s burst ends at 1.6 s, not 2 s.
   const tmax = niceMax(burst.ms * 1.04, 10, [1, 1.2, 1.4, 1.6, 1.8, 2, 2.5, 3, 3.5, 4, 5, 6, 7, 8, 9, 10]);
   const times = (pred, list) => list.filter(pred).map((a) => a.t).sort((a, b) => a - b);
   const ok = times((a) => a.status >= 200 && a.status < 300, burst.api);
