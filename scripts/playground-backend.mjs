@@ -3,8 +3,9 @@
 // signature endpoint, each backed by the `Wechat` class talking to the fake
 // WeChat API. Besides the app's own routes it has /dev/* control endpoints
 // the page uses to make things go wrong (latency, expired or revoked tokens,
-// a failing login) and to play WeChat's client side (wx.login's code, the
-// JS-SDK's signature check), plus counters of everything.
+// a failing login) and to play WeChat's client side (the JS-SDK's signature
+// check here; wx.login's code on a second origin, see handleWechatSide),
+// plus counters of everything.
 import { randomBytes } from 'node:crypto';
 
 const TOKEN_TTL_S = 7200;
@@ -18,11 +19,13 @@ const zeroCounts = () => ({
 const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /**
- * -> { handle(req, res, url, raw) -> true if it answered, state, reset() }.
- * `origin()` is the server's own http://127.0.0.1:port: signatures and
- * OAuth redirects are only made for the playground's own pages.
+ * -> { handle(req, res, url, raw), handleWechatSide(req, res, url), state }:
+ * each handler returns true if it answered. `origin()` is the server's own
+ * http://127.0.0.1:port: signatures and OAuth redirects are only made for the
+ * playground's own pages. `wechatSidePort()` is the port of the second
+ * server that answers handleWechatSide.
  */
-export function createBackend({ wechat, fake, origin, log = () => {} }) {
+export function createBackend({ wechat, fake, origin, wechatSidePort = () => null, log = () => {} }) {
   const state = {
     latency: 0,
     failNextLogin: false,
@@ -121,6 +124,7 @@ export function createBackend({ wechat, fake, origin, log = () => {} }) {
   const dev = {
     'GET /dev/state': () => [200, {
       appId: wechat.appId,
+      wechatSidePort: wechatSidePort(),
       latency: state.latency,
       failNextLogin: state.failNextLogin,
       liveTokens: [...state.tokens.values()].filter((t) => t.expiresAt > Date.now()).length,
@@ -153,15 +157,10 @@ export function createBackend({ wechat, fake, origin, log = () => {} }) {
       log(`revoked ${n} app token(s)`);
       return [200, { revoked: n }];
     },
-    'POST /dev/fail-next-login': () => {
-      state.failNextLogin = true;
-      return [200, { failNextLogin: true }];
-    },
-    // wx.login / the authorize page: a one-time code from the fake WeChat.
-    'GET /dev/code': (q) => {
-      const kind = q.get('kind') || 'miniprogram';
-      if (kind !== 'miniprogram' && kind !== 'oauth') return [400, { error: 'kind is miniprogram or oauth' }];
-      return [200, { code: fake.issueCode({ kind, openid: PLAYGROUND_OPENID }) }];
+    // {armed: false} disarms it; anything else arms it.
+    'POST /dev/fail-next-login': (q, body) => {
+      state.failNextLogin = !(body && body.armed === false);
+      return [200, { failNextLogin: state.failNextLogin }];
     },
     // The simulated JS-SDK's wx.config: WeChat's check of the signature.
     'POST /dev/jssdk/verify': (q, body) => {
@@ -184,18 +183,35 @@ export function createBackend({ wechat, fake, origin, log = () => {} }) {
     const code = fake.issueCode({ kind: 'oauth', openid: PLAYGROUND_OPENID, scope: q.get('scope') || 'snsapi_base' });
     const allow = back + (back.includes('?') ? '&' : '?') + 'code=' + encodeURIComponent(code) + '&state=' + encodeURIComponent(q.get('state'));
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end(`<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+    res.end(`<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>WeChat authorization (simulated)</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/style.css">
-<main class="authorize"><h1>WeChat (simulated)</h1>
+<main class="authorize"><h1>WeChat <small>simulated authorize page</small></h1>
 <p><b>${escapeHtml(q.get('appid'))}</b> asks for your identity (<code>${escapeHtml(q.get('scope'))}</code>).</p>
-<p>Allowing redirects back to<br><code>${escapeHtml(back)}</code><br>with a one-time <code>code</code> and the <code>state</code> the page sent.</p>
-<p><a id="allow" class="button" href="${escapeHtml(allow)}">Allow</a> <a class="button secondary" href="${escapeHtml(back)}">Cancel</a></p></main>`);
+<p>Allow sends you back to <code class="url">${escapeHtml(back)}</code> with a one-time <code>code</code> and the <code>state</code> the page sent.</p>
+<p class="actions"><a id="allow" class="button" href="${escapeHtml(allow)}">Allow</a><a id="cancel" class="button secondary" href="${escapeHtml(back)}">Cancel</a></p></main>`);
   };
 
-  const send = (res, status, body) => {
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  const send = (res, status, body, headers = {}) => {
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
     res.end(JSON.stringify(body));
   };
+
+  // WeChat's client side, on its own origin: what the simulated wx.login
+  // gets from WeChat (a one-time code), and the genuine code a forged OAuth
+  // link carries. In a real app wx.login talks to WeChat's servers, not to
+  // the app backend, so it does not share the browser's connection pool for
+  // the backend (HTTP/1.1: six sockets per host and port). Served from the
+  // app's origin it would queue behind a burst's requests and a 5 ms call
+  // would read as a 1.5 s wx.login. Not slowed by the latency knob, which
+  // models the app backend and api.weixin.qq.com.
+  function handleWechatSide(req, res, url) {
+    const from = req.headers.origin;
+    const cors = from && ownPage(from + '/') ? { 'access-control-allow-origin': from, vary: 'origin' } : {};
+    if (req.method !== 'GET' || url.pathname !== '/dev/code') return false;
+    const kind = url.searchParams.get('kind') || 'miniprogram';
+    if (kind !== 'miniprogram' && kind !== 'oauth') return send(res, 400, { error: 'kind is miniprogram or oauth' }, cors), true;
+    return send(res, 200, { code: fake.issueCode({ kind, openid: PLAYGROUND_OPENID }) }, cors), true;
+  }
 
   async function handle(req, res, url, raw) {
     const key = req.method + ' ' + url.pathname;
@@ -213,5 +229,5 @@ export function createBackend({ wechat, fake, origin, log = () => {} }) {
     return true;
   }
 
-  return { handle, state };
+  return { handle, handleWechatSide, state };
 }

@@ -2,9 +2,11 @@
 // `npm start`: the www/ playground. One HTTP server on 127.0.0.1 serves the
 // page (www/), the built package (pkg/) and a demo app backend built on the
 // package's node entry; the backend talks to the strict fake WeChat API from
-// tests/support on its own port. Ctrl-C stops everything and exits 0.
+// tests/support on its own port. A second small server, on another port, is
+// WeChat's client side (the code wx.login gets): another origin, as in a
+// real app. Ctrl-C stops everything and exits 0.
 //
-// Importable: startPlayground({ port, redisUrl, quiet }) -> { url, fake, backend, close }.
+// Importable: startPlayground({ port, redisUrl, quiet }) -> { url, wechatSideUrl, fake, backend, close }.
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
@@ -58,20 +60,8 @@ export async function startPlayground({ port = 0, redisUrl = null, quiet = true,
     await store.getGlobalToken(); // fail now, not on the first click, if Redis is unreachable
 
     const wechat = new wxsession.Wechat({ ...APP, apiBase: fake.url, store });
-    let origin = null;
-    const backend = createBackend({ wechat, fake, origin: () => origin, log: say });
-    const server = createServer((req, res) => {
-      let raw = '';
-      req.setEncoding('utf8');
-      req.on('data', (chunk) => {
-        raw += chunk;
-        if (raw.length > 1e6) req.destroy();
-      });
-      req.on('end', () => route(req, res, raw).catch((err) => {
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-        res.end(String(err && err.message));
-      }));
-    });
+    let origin = null, wechatSidePort = null;
+    const backend = createBackend({ wechat, fake, origin: () => origin, wechatSidePort: () => wechatSidePort, log: say });
     const route = async (req, res, raw) => {
       const url = new URL(req.url, 'http://playground');
       if (await backend.handle(req, res, url, raw)) return;
@@ -81,20 +71,42 @@ export async function startPlayground({ port = 0, redisUrl = null, quiet = true,
       if (url.pathname.startsWith('/pkg/')) return serveFile(res, { '/pkg/': PKG }, '/pkg/', url.pathname);
       return serveFile(res, { '/': WWW }, '/', url.pathname);
     };
-    await new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, resolve);
-    });
+    const server = await listen(route, port, host, cleanups);
     origin = `http://${host}:${server.address().port}`;
-    cleanups.push(() => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }));
-    return { url: origin + '/', fake, backend: backend.state, store: storeLabel, close };
+    const wechatSide = await listen(async (req, res) => {
+      if (!backend.handleWechatSide(req, res, new URL(req.url, 'http://wechat-side'))) text(res, 404, 'not found');
+    }, 0, host, cleanups);
+    wechatSidePort = wechatSide.address().port;
+    return { url: origin + '/', wechatSideUrl: `http://${host}:${wechatSidePort}/`, fake, backend: backend.state, store: storeLabel, close };
   } catch (err) {
     await close();
     throw err;
   }
+}
+
+// An HTTP server answering route(req, res, body); closed (connections too) by cleanups.
+async function listen(route, port, host, cleanups) {
+  const server = createServer((req, res) => {
+    let raw = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk) => {
+      raw += chunk;
+      if (raw.length > 1e6) req.destroy();
+    });
+    req.on('end', () => route(req, res, raw).catch((err) => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end(String(err && err.message));
+    }));
+  });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  cleanups.push(() => new Promise((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  }));
+  return server;
 }
 
 function text(res, status, body) {
@@ -130,6 +142,7 @@ async function main() {
   }
   console.log(`\nwxsession playground: ${pg.url}\n`);
   console.log(`  fake WeChat API  ${pg.fake.url}`);
+  console.log(`  wx.login (sim.)  ${pg.wechatSideUrl}`);
   console.log(`  WeChat store     ${pg.store}\n`);
   console.log('Open the URL in a browser and try:');
   for (const t of TRY) console.log('  - ' + t);

@@ -3,11 +3,12 @@
 // backend (the package's node entry) and the fake WeChat API. Each test
 // checks the server's counters AND what the page shows, in a fresh browser
 // context (empty localStorage/sessionStorage, so a cold session), and
-// leaves a screenshot in tests/artifacts/.
+// leaves a screenshot in tests/artifacts/. The revoke test also writes the
+// README's docs/playground.png, so that picture is always of the page as it is.
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { ROOT } from './support/harness.mjs';
@@ -16,6 +17,7 @@ import { startPlayground } from '../scripts/playground.mjs';
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
 const T = { timeout: 30000 };
+const DESKTOP = { width: 1280, height: 900 }, PHONE = { width: 390, height: 844 };
 let pg, browser, context, page, pageErrors;
 
 before(async () => {
@@ -27,16 +29,25 @@ after(async () => {
   await browser?.close();
   await pg?.close();
 });
-beforeEach(async () => {
-  await fetch(pg.url + 'dev/reset', { method: 'POST' });
-  context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+const control = (path, body) => fetch(pg.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+async function newPage(viewport) {
+  await context?.close();
+  context = await browser.newContext({ viewport });
   page = await context.newPage();
   pageErrors = [];
   page.on('pageerror', (err) => pageErrors.push(err.message));
+}
+beforeEach(async () => {
+  // Knobs an earlier test turned stay turned on the shared server.
+  await Promise.all([control('dev/reset', {}), control('dev/latency', { ms: 0 }), control('dev/fail-next-login', { armed: false })]);
+  await newPage(DESKTOP);
 });
 afterEach(() => context.close());
 
 const server = async () => (await fetch(pg.url + 'dev/state')).json();
+const box = (selector) => page.locator(selector).boundingBox();
+const inside = (inner, outer) => inner.x >= outer.x - 0.5 && inner.y >= outer.y - 0.5 &&
+  inner.x + inner.width <= outer.x + outer.width + 0.5 && inner.y + inner.height <= outer.y + outer.height + 0.5;
 const ready = () => page.waitForSelector('body[data-ready="1"]', { timeout: 10000 });
 
 async function open(path = '') {
@@ -79,6 +90,9 @@ test('(a) a cold burst of 100 requests causes exactly one login: server counters
   assert.equal(await page.textContent('#state'), 'authenticated');
   assert.equal(await countLines(/anonymous → logging-in/), 1);
   assert.equal(await countLines(/POST \/auth\/login → 200/), 1);
+  const wechatSide = new URL(pg.wechatSideUrl); // wx.login's code comes from WeChat's side: another origin
+  assert.notEqual(wechatSide.port, new URL(pg.url).port);
+  assert.equal(await countLines(new RegExp(`GET ${wechatSide.host}/dev/code → 200 .* · wx\\.login \\(simulated\\)`)), 1);
   assert.equal(await page.textContent('td[data-counter="logins"]'), '1', 'the counters panel shows it too');
   await finish('a-burst');
 });
@@ -100,6 +114,12 @@ test('(b) a server revoke, then a burst: 100 × 401, one shared re-login, every 
   assert.equal(await countLines(/authenticated → logging-in/), 1);
   assert.equal(await page.textContent('#state'), 'authenticated');
   await finish('b-revoke');
+  // The README's picture: this run, at a fixed 1280 × 900 viewport (PNG: width and height at bytes 16..23).
+  const png = join(ROOT, 'docs', 'playground.png');
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: png });
+  const head = readFileSync(png);
+  assert.deepEqual([head.readUInt32BE(16), head.readUInt32BE(20)], [DESKTOP.width, DESKTOP.height]);
 });
 
 /** Picks the simulated platform and urlMode, runs jssdk.config() and returns the badge. */
@@ -185,6 +205,171 @@ test('a failing login rejects the burst with EXCHANGE_FAILED and the next burst 
   const s = await server();
   assert.deepEqual([s.counts.logins, s.counts.loginsFailed, s.wechat.code2Session], [3, 1, 2]);
   await finish('e-failures');
+});
+
+test('the simulated authorize page is one column and its buttons stay inside the card, on a desktop and a phone', T, async () => {
+  await open();
+  await page.click('#oauth');
+  await page.waitForSelector('#allow');
+  await page.waitForLoadState('load'); // its stylesheet applied, not just the buttons parsed
+  for (const viewport of [DESKTOP, PHONE]) {
+    await page.setViewportSize(viewport);
+    const card = await box('.authorize');
+    const blocks = await page.$$eval('.authorize > *', (els) => els.map((el) => el.getBoundingClientRect().toJSON()));
+    assert.ok(blocks.length >= 4, 'title, two paragraphs and the buttons');
+    // One column: every block starts at the same x and spans the card's content width.
+    for (const b of blocks) {
+      assert.ok(Math.abs(b.x - blocks[0].x) < 1 && Math.abs(b.width - blocks[0].width) < 1, JSON.stringify({ b, first: blocks[0] }));
+      assert.ok(b.width > card.width * 0.75, `a block is ${b.width} px wide in a ${card.width} px card`);
+    }
+    for (let i = 1; i < blocks.length; i++) assert.ok(blocks[i].y >= blocks[i - 1].y + blocks[i - 1].height - 1, 'blocks stack, top to bottom');
+    for (const id of ['#allow', '#cancel']) assert.ok(inside(await box(id), card), `${id} inside the card at ${viewport.width} px`);
+    assert.ok(card.x >= 0 && card.x + card.width <= viewport.width, 'the card fits the screen');
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth), 'no sideways scrolling');
+  }
+  await page.screenshot({ path: join(ARTIFACTS, 'playground-authorize-phone.png') });
+  await page.click('#allow');
+  await ready();
+  assert.equal(await page.getAttribute('#oauth-status', 'data-state'), 'ok');
+  await finish('authorize-layout');
+});
+
+test('"Fail the next login" shows it is armed, says how to trigger it on a logged-in page, and shows it disarmed once it fired', T, async () => {
+  await open();
+  await burst(5);
+  const status = () => page.evaluate(() => {
+    const el = document.getElementById('fail-status');
+    return { shown: !el.hidden, state: el.dataset.state, text: el.textContent, pressed: document.getElementById('fail-login').getAttribute('aria-pressed') };
+  });
+  assert.equal((await status()).shown, false, 'nothing to say before it is armed');
+  await page.click('#fail-login');
+  await page.waitForFunction(() => document.getElementById('fail-login').getAttribute('aria-pressed') === 'true');
+  let s = await status();
+  assert.deepEqual([s.shown, s.state, s.pressed], [true, 'armed', 'true']);
+  assert.match(s.text, /You are logged in, so nothing logs in yet: log out or revoke to trigger it/);
+  assert.equal((await server()).failNextLogin, true);
+
+  await page.click('#fail-login'); // a second click disarms
+  await page.waitForFunction(() => document.getElementById('fail-login').getAttribute('aria-pressed') === 'false');
+  assert.equal((await server()).failNextLogin, false);
+  await page.click('#fail-login');
+  await page.waitForFunction(() => document.getElementById('fail-login').getAttribute('aria-pressed') === 'true');
+
+  await page.click('#logout');
+  await page.waitForFunction(() => /Fire a burst to trigger it/.test(document.getElementById('fail-status').textContent));
+  const failed = await burst(5);
+  assert.equal(failed.failed, 5);
+  s = await status();
+  assert.deepEqual([s.shown, s.state, s.pressed], [true, 'fired', 'false']);
+  assert.match(s.text, /the login answered 503 .*Disarmed/);
+  assert.equal((await server()).failNextLogin, false);
+  assert.equal(await countLines(/armed login failure fired \(POST \/auth\/login → 503\); disarmed/), 1);
+  await page.waitForTimeout(2200); // a counters poll must not re-arm it
+  assert.equal((await status()).pressed, 'false');
+  await finish('fail-armed');
+});
+
+test('a burst whose login fails draws its rejections: a count, a rejected line reaching every request, a "login failed" marker', T, async () => {
+  await open();
+  await control('dev/fail-next-login', { armed: true });
+  const shown = await burst(20);
+  assert.deepEqual([shown.ok, shown.failed, shown.loginFailures, shown.tokens], [0, 20, 1, 0], JSON.stringify(shown));
+  const legend = await page.$$eval('#chart-legend li', (lis) => Object.fromEntries(lis.map((li) => [li.dataset.key, [Number(li.dataset.count), li.textContent]])));
+  assert.deepEqual(legend.rejected, [20, 'rejected: 20 (20 × EXCHANGE_FAILED)']);
+  assert.equal(legend.ok[0], 0);
+  assert.match(legend.token[1], /no token: the login failed/);
+  assert.equal(await page.locator('#chart line.login-failed').count(), 1);
+  assert.match(await page.textContent('#chart text.login-failed'), /login failed \(HTTP 503\)/);
+  // The rejected line climbs from the x axis to the top gridline (20 of 20).
+  const [line, grid] = await Promise.all([box('#chart path.rejected'), page.$$eval('#chart line.grid', (ls) => ls.map((l) => l.getBoundingClientRect().y))]);
+  assert.ok(line && line.height >= Math.max(...grid) - Math.min(...grid) - 2, JSON.stringify({ line, grid }));
+  await finish('rejections');
+});
+
+test('"token ready" is marked apart from wx.login, and wx.login does not queue behind a slow burst (it is served from WeChat\'s side, another origin)', T, async () => {
+  await open();
+  await burst(10);
+  await page.$eval('#latency', (el) => { el.value = '100'; el.dispatchEvent(new Event('input')); el.dispatchEvent(new Event('change')); });
+  await page.waitForFunction(() => /latency 100 ms/.test(document.getElementById('timeline').textContent));
+  await page.click('#revoke');
+  await page.waitForFunction(() => /server revoked every app token/.test(document.getElementById('timeline').textContent));
+  const shown = await burst(100);
+  assert.deepEqual([shown.ok, shown.logins, shown.tokens, shown.unauthorized], [100, 1, 1, 100], JSON.stringify(shown));
+  // 100 requests at 100 ms over six connections take ~1.7 s; a wx.login in that queue took ~1.5 s.
+  assert.ok(shown.codeMs < 750, `wx.login took ${shown.codeMs} ms`);
+  const x = (sel) => page.$eval(sel, (l) => Number(l.getAttribute('x1')));
+  assert.ok(await x('#chart line.token') > await x('#chart line.login'), 'the token arrives after wx.login starts');
+  assert.match(await page.textContent('#chart text.token'), /^token ready \d+ ms$/);
+  assert.match(await page.textContent('#chart-note'), /wx\.login took \d+ ms; the exchange \(POST \/auth\/login\) took \d+ ms: it waited for a free connection/);
+  await finish('token-ready');
+});
+
+test('a failed wx.config says which URL WeChat checked and which one was signed', T, async () => {
+  await open('?from=share');
+  await page.click('#navigate');
+  await page.selectOption('#platform', 'ios');
+  await page.selectOption('#url-mode', 'current');
+  assert.equal(await page.getAttribute('#signed-url', 'class'), 'mismatch', 'the mismatch shows before trying');
+  assert.equal(await page.textContent('#checked-url'), pg.url + '?from=share');
+  const { state } = await configure('ios', 'current');
+  assert.equal(state, 'error');
+  const where = `WeChat (iOS) checked ${pg.url}?from=share (the landing URL); the signature was made for ${pg.url}spa/orders/1?tab=open`;
+  assert.equal(await page.textContent('#jssdk-error'), 'JSSDK_CONFIG: config:invalid signature · ' + where);
+  assert.ok(await page.isVisible('#jssdk-error'));
+  assert.equal(await countLines(new RegExp('rejected JSSDK_CONFIG: config:invalid signature · ' + where.replace(/[.?()]/g, '\\$&'))), 1);
+  assert.equal(await countLines(/WeChat checks the signature against .*\?from=share: config:invalid signature/), 2, 'both tries, with the URL checked');
+  await finish('jssdk-urls');
+});
+
+test('on a phone (390 × 844) the chart is near the top and its labels are readable', T, async () => {
+  await newPage(PHONE);
+  await open();
+  const top = (sel) => page.$eval(sel, (el) => el.getBoundingClientRect().top + scrollY);
+  assert.ok(await top('#try-first') < 150, 'what to try first comes first');
+  assert.ok(await page.locator('#burst').isVisible() && await top('#burst') < 450);
+  assert.ok(await top('#chart') < 700, `the chart starts ${await top('#chart')} px down`);
+  await burst(100);
+  const sizes = await page.$$eval('#chart text, #chart-legend li', (els) => els.map((el) => {
+    const svg = el.closest('svg');
+    const scale = svg ? svg.getBoundingClientRect().width / svg.viewBox.baseVal.width : 1;
+    return { text: el.textContent, px: parseFloat(getComputedStyle(el).fontSize) * scale };
+  }));
+  assert.ok(sizes.length > 8);
+  for (const s of sizes) assert.ok(s.px >= 10, `"${s.text}" renders at ${s.px.toFixed(1)} px`);
+  const chart = await box('#chart');
+  for (const t of await page.$$eval('#chart text', (els) => els.map((el) => el.getBoundingClientRect().toJSON()))) assert.ok(inside(t, chart), 'labels stay inside the chart');
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth), 'no sideways scrolling');
+  await page.screenshot({ path: join(ARTIFACTS, 'playground-phone.png') });
+  await finish('phone');
+});
+
+test('the page says what to try first, and the latency slider logs one line per settled change', T, async () => {
+  await open();
+  const intro = await page.textContent('#try-first');
+  assert.match(intro, /Try this first/);
+  assert.match(intro, /Fire burst.*Revoke all tokens/s);
+  assert.ok((await box('#try-first')).y < 120, 'above the fold');
+  // Five key presses, five change events: one line, once the slider settles.
+  await page.focus('#latency');
+  for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowRight');
+  await page.waitForFunction(() => /latency 250 ms/.test(document.getElementById('timeline').textContent));
+  await page.waitForTimeout(600);
+  assert.equal(await countLines(/latency \d+ ms/), 1);
+  assert.equal((await server()).latency, 250);
+  // A drag: one change on release, one line.
+  const slider = await box('#latency');
+  await page.mouse.move(slider.x + 4, slider.y + slider.height / 2);
+  await page.mouse.down();
+  for (const f of [0.2, 0.4, 0.6]) await page.mouse.move(slider.x + slider.width * f, slider.y + slider.height / 2, { steps: 3 });
+  await page.mouse.up();
+  const value = Number(await page.inputValue('#latency'));
+  assert.notEqual(value, 250);
+  await page.waitForFunction((v) => new RegExp(`latency ${v} ms`).test(document.getElementById('timeline').textContent), value);
+  await page.waitForTimeout(600);
+  assert.equal(await countLines(/latency \d+ ms/), 2);
+  assert.equal(await countLines(/POST \/dev\/latency/), 2, 'the call is on the same line, not a second one');
+  assert.equal((await server()).latency, value);
+  await finish('try-first-latency');
 });
 
 test('`node scripts/playground.mjs` prints its URL and stops cleanly on SIGINT (exit 0, run directory removed)', T, async () => {

@@ -10,7 +10,7 @@ const FIELDS = ['debug', 'appId', 'timestamp', 'nonceStr', 'signature', 'jsApiLi
 
 /** platform(): 'ios' | 'android', read at each wx.config. */
 export function createSimWx({ platform, verifyUrl = '/dev/jssdk/verify' }) {
-  let state = 'idle', failure = null, readyQueue = [], onError = null, generation = 0;
+  let state = 'idle', failure = null, readyQueue = [], onError = null, generation = 0, lastChecked = null;
   const checkedUrl = () => (platform() === 'ios' ? LANDING : location.href.split('#')[0]);
 
   function finish(g, errMsg) {
@@ -30,13 +30,17 @@ export function createSimWx({ platform, verifyUrl = '/dev/jssdk/verify' }) {
   return {
     landingUrl: LANDING,
     checkedUrl,
+    // What the last wx.config was checked against: real WeChat only says
+    // "invalid signature", the playground can say for which URL.
+    get lastCheckedUrl() { return lastChecked; },
     config(cfg) {
       const g = ++generation;
       state = 'pending';
       failure = null;
       const extra = Object.keys(cfg || {}).filter((k) => FIELDS.indexOf(k) < 0);
       if (extra.length) return void setTimeout(() => finish(g, 'config:unexpected field ' + extra.join(',')), 0);
-      const body = JSON.stringify({ appId: cfg.appId, timestamp: cfg.timestamp, nonceStr: cfg.nonceStr, signature: cfg.signature, url: checkedUrl() });
+      lastChecked = checkedUrl();
+      const body = JSON.stringify({ appId: cfg.appId, timestamp: cfg.timestamp, nonceStr: cfg.nonceStr, signature: cfg.signature, url: lastChecked });
       fetch(verifyUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
         .then((res) => res.json())
         .then((r) => finish(g, r.ok ? null : r.errMsg || 'config:fail'), (err) => finish(g, 'config:fail ' + err.message));
