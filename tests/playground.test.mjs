@@ -3,8 +3,9 @@
 // backend (the package's node entry) and the fake WeChat API. Each test
 // checks the server's counters AND what the page shows, in a fresh browser
 // context (empty localStorage/sessionStorage, so a cold session), and
-// leaves a screenshot in tests/artifacts/. The revoke test also writes the
-// README's docs/playground.png, so that picture is always of the page as it is.
+// leaves a screenshot in tests/artifacts/. The revoke test's picture is the
+// README's: it goes to docs/playground.png when UPDATE_SCREENSHOTS=1 (so a
+// test run never leaves the checkout modified), to tests/artifacts/ always.
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -115,7 +116,7 @@ test('(b) a server revoke, then a burst: 100 × 401, one shared re-login, every 
   assert.equal(await page.textContent('#state'), 'authenticated');
   await finish('b-revoke');
   // The README's picture: this run, at a fixed 1280 × 900 viewport (PNG: width and height at bytes 16..23).
-  const png = join(ROOT, 'docs', 'playground.png');
+  const png = process.env.UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'playground.png') : join(ROOT, 'tests', 'artifacts', 'readme-playground.png');
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: png });
   const head = readFileSync(png);
