@@ -138,6 +138,7 @@ async function build() {
     params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_LGWIN]: 24, [zlib.BROTLI_PARAM_SIZE_HINT]: statSync(wasm).size },
   }));
   copyFileSync(join(root, 'src/js/index.d.ts'), join(pkg, 'index.d.ts'));
+  copyFileSync(join(root, 'src/js/wechat-jssdk.d.ts'), join(pkg, 'wechat-jssdk.d.ts'));
   const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
   writeFileSync(join(pkg, 'package.json'), JSON.stringify({
     name: 'wxsession',
@@ -157,13 +158,13 @@ async function build() {
         default: './web/index.js',
       },
       './wechat-jssdk': {
-        types: './index.d.ts',
+        types: './wechat-jssdk.d.ts',
         node: './node/wechat-jssdk.cjs',
         default: './node/wechat-jssdk.cjs',
       },
       './package.json': './package.json',
     },
-    files: ['node', 'web', 'miniprogram_dist', 'wxsession_bg.wasm', 'index.d.ts'],
+    files: ['node', 'web', 'miniprogram_dist', 'wxsession_bg.wasm', 'index.d.ts', 'wechat-jssdk.d.ts'],
     // Node 18 is end-of-life, and without a flag it has no globalThis.crypto.
     engines: { node: '>=20' },
     // Only RedisStore and MongoStore need these, and only when used.

@@ -119,8 +119,12 @@ export declare function verifyPushSignature(params: { token: string; timestamp: 
 // Token Store: wechat-jssdk's Store API (same method names and promise
 // semantics); the cache logic runs in the Rust core.
 
-/** What a store keeps per entry: any JSON object (results are copies). */
-export type StoreInfo = Record<string, unknown>;
+/**
+ * What a store keeps per entry: any JSON object. Node: results are the
+ * stored object itself, deep-frozen (assigning to one throws in strict mode);
+ * mini-program and web: copies.
+ */
+export type StoreInfo = Readonly<Record<string, unknown>>;
 
 /**
  * The global token record. `expires_in`/`expiresIn` (seconds) or `expiresAt`
@@ -150,6 +154,8 @@ export interface StoreBackend {
   lock?(key: string, ttlMs: number): Promise<string | null>;
   /** Releases a lock taken with `token`: false when it had expired or been taken over. */
   unlock?(key: string, token: string): Promise<boolean>;
+  /** clearStore(): removes every record of this store. */
+  clear?(): Awaitable<void>;
   /** Called once by destroy(). */
   close?(): Awaitable<void>;
 }
@@ -162,6 +168,8 @@ export interface StoreCommonOptions {
   noInterval?: boolean;
   /** Signatures kept in memory (least recently used clean ones leave first), default 10000. */
   maxSignatures?: number;
+  /** Node: ms every backend call may take before it fails STORE_UNAVAILABLE, default 5000. */
+  timeout?: number;
 }
 
 export interface StoreOptions extends StoreCommonOptions {
@@ -200,7 +208,20 @@ export declare class Store {
   saveOAuthAccessToken(key: string, info: StoreInfo): Promise<StoreInfo>;
   /** Merges `info` into the stored OAuth token; resolves with the result. */
   updateOAuthAccessToken(key: string, info: StoreInfo): Promise<StoreInfo>;
-  /** Writes every dirty entry; a failed write stays dirty for the next flush. */
+  /** Node: wechat-jssdk's card api_ticket record ({} when none). */
+  getCardTicket(): Promise<StoreInfo>;
+  updateCardTicket(info: StoreInfo): Promise<StoreInfo>;
+  /** Node: wechat-jssdk's mini-program session under `key` (the openid). */
+  getMPSession(key: string): Promise<StoreInfo | undefined>;
+  getMPSessionKey(key: string): Promise<string | undefined>;
+  /** Stores the session; resolves with the one it replaced. */
+  setMPSession(key: string, data: StoreInfo): Promise<StoreInfo | undefined>;
+  /** Node: forgets everything here and clears the backend (its clear()). */
+  clearStore(): Promise<void>;
+  /**
+   * Writes every dirty entry; a failed write stays dirty for the next flush.
+   * Node: a flush nobody awaits never becomes an unhandled rejection.
+   */
   flush(): Promise<void>;
   /** Flushes, stops the timer and closes the backend. */
   destroy(): Promise<void>;
@@ -355,8 +376,16 @@ export interface WechatOptions {
   timeout?: number;
   /** Refresh this many ms before WeChat's expiry (default 300000; never before half the life). */
   margin?: number;
-  /** Cross-process lock TTL, ms (default 2 * timeout + 5000). */
+  /**
+   * Cross-process lease, ms (default timeout + 2 × the store's timeout + 1000);
+   * below twice the store's timeout is BAD_CONFIG.
+   */
   lockTtl?: number;
+  /**
+   * Re-read the shared record at most this often (ms, default 60000), to
+   * adopt a refresh another process made; well under WeChat's ~5 min grace.
+   */
+  recheckInterval?: number;
   fetch?: typeof fetch;
 }
 
@@ -364,20 +393,26 @@ export interface JssdkSignature { appId: string; timestamp: string; nonceStr: st
 
 export interface OAuthTokenInfo extends StoreInfo {
   access_token: string; refresh_token: string; openid: string; scope?: string; expires_in: number;
-  unionid?: string; expiresAt: number; refreshAt: number; modifyDate: number;
+  unionid?: string;
+  /** When the access_token is refreshed, and when WeChat stops taking it (epoch ms). */
+  refreshAt: number; accessTokenExpiresAt: number;
+  /** When the record itself expires: the refresh_token's 30 days. */
+  expiresAt: number; modifyDate: number;
 }
 
 export declare class Wechat {
   constructor(options: WechatOptions);
   readonly appId: string;
   readonly store: Store | WechatJssdkStoreLike;
+  /** From memory when usable and recently checked; `force` replaces the one stored (compare-and-expire). */
   getAccessToken(options?: { force?: boolean }): Promise<string>;
   getJsapiTicket(options?: { force?: boolean }): Promise<string>;
   /** Manual refresh of token and ticket; RATE_LIMITED past 5 per 2 h. */
   refresh(): Promise<void>;
   /** Any API taking access_token; retried once with a fresh token on 40001/40014/42001. */
   request<T = unknown>(path: string, options?: { method?: string; query?: Record<string, string>; body?: unknown }): Promise<T>;
-  jssdk: { getSignature(url: string, options?: { force?: boolean }): Promise<JssdkSignature> };
+  /** The signature is frozen; one per URL at a time, never one made with a replaced ticket. */
+  jssdk: { getSignature(url: string, options?: { force?: boolean }): Promise<Readonly<JssdkSignature>> };
   oauth: {
     getAccessToken(code: string, key?: string): Promise<OAuthTokenInfo>;
     refreshAccessToken(key: string): Promise<OAuthTokenInfo>;
