@@ -84,8 +84,11 @@ fn whole_u64(v: Option<f64>) -> Option<u64> {
     whole(v).map(|n| n.max(0) as u64)
 }
 
+// serde-wasm-bindgen reads only the fields named here, so unknown option
+// names are refused by the glue's checkOptions before this; wrong types
+// are refused here (BAD_CONFIG).
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 struct StoreOptions {
     interval: Option<f64>,
     no_interval: Option<bool>,
@@ -96,7 +99,7 @@ struct StoreOptions {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 struct WechatOptions {
     app_id: String,
     app_secret: String,
