@@ -23,10 +23,13 @@ pub enum ErrorCode {
     RateLimited = 14,
     JssdkConfig = 15,
     OAuthState = 16,
+    /// WeChat's encryptedData did not decrypt (key, iv, padding, JSON) or
+    /// is watermarked for another app.
+    DecryptFailed = 17,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 16] = [
+    pub const ALL: [ErrorCode; 17] = [
         ErrorCode::LoginFailed,
         ErrorCode::ExchangeFailed,
         ErrorCode::Unauthorized,
@@ -43,6 +46,7 @@ impl ErrorCode {
         ErrorCode::RateLimited,
         ErrorCode::JssdkConfig,
         ErrorCode::OAuthState,
+        ErrorCode::DecryptFailed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -63,6 +67,7 @@ impl ErrorCode {
             ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::JssdkConfig => "JSSDK_CONFIG",
             ErrorCode::OAuthState => "OAUTH_STATE",
+            ErrorCode::DecryptFailed => "DECRYPT_FAILED",
         }
     }
 

@@ -16,6 +16,7 @@ pub mod single_flight;
 pub mod store;
 pub mod token;
 pub mod url;
+pub mod wxcrypt;
 
 pub use config::{CheckSessionPolicy, SessionConfig};
 pub use error::{Error, ErrorCode};

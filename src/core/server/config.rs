@@ -32,6 +32,8 @@ pub struct WechatParams {
     pub margin_ms: Option<u64>,
     pub lock_ttl_ms: Option<u64>,
     pub recheck_ms: Option<u64>,
+    pub session_ttl_ms: Option<u64>,
+    pub session_renew: Option<bool>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,6 +57,10 @@ pub struct WechatConfig {
     /// Manual refreshes allowed per window, as in wechat-jssdk.
     pub manual_limit: usize,
     pub manual_window_ms: u64,
+    /// App sessions: how long one lives, and whether one used after half
+    /// its life is extended (sliding expiry).
+    pub session_ttl_ms: u64,
+    pub session_renew: bool,
 }
 
 fn bad(m: String) -> Error {
@@ -96,6 +102,13 @@ impl WechatConfig {
             )));
         }
         let recheck = within("recheckInterval", p.recheck_ms, 100, 3_600_000, 60_000)?;
+        let session_ttl = within(
+            "sessions.ttl",
+            p.session_ttl_ms,
+            60_000,
+            365 * 86_400_000,
+            7 * 86_400_000,
+        )?;
         Ok(WechatConfig {
             app_id: p.app_id,
             app_secret: p.app_secret,
@@ -109,6 +122,8 @@ impl WechatConfig {
             backoff_max_ms: 500,
             manual_limit: 5,
             manual_window_ms: 2 * 3_600_000,
+            session_ttl_ms: session_ttl,
+            session_renew: p.session_renew.unwrap_or(true),
         })
     }
 }

@@ -13,9 +13,12 @@ pub mod config;
 pub mod io;
 mod need;
 mod refresh;
+mod sessions;
 mod tasks;
 pub mod wechat;
 
+#[cfg(test)]
+mod session_tests;
 #[cfg(test)]
 mod sim;
 #[cfg(test)]
@@ -83,6 +86,29 @@ pub enum Op<P> {
     },
     /// wechat-jssdk's manual refresh of token and ticket (rate-limited).
     ManualRefresh,
+    /// `sessions.login(code, {data})`: jscode2session, then a new app
+    /// session whose token is `entropy` (32 bytes from the host's CSPRNG).
+    SessionLogin {
+        code: String,
+        entropy: [u8; 32],
+        data: Option<String>,
+    },
+    /// `sessions.verify(token)`: the session, renewed past half its life.
+    SessionVerify {
+        token: String,
+    },
+    SessionRevoke {
+        token: String,
+    },
+    SessionRevokeUser {
+        openid: String,
+    },
+    /// `sessions.decrypt(token, encryptedData, iv)` with the stored session_key.
+    SessionDecrypt {
+        token: String,
+        encrypted: String,
+        iv: String,
+    },
 }
 
 /// Flights: tasks shared by every caller that needs the same thing.

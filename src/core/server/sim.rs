@@ -43,6 +43,11 @@ pub struct Wechat {
     pub tickets: Vec<(String, u64)>,
     /// Extra latency for calls to this path (a stalled fetch).
     pub stall: BTreeMap<String, u64>,
+    /// wx.login codes not redeemed yet: code -> openid.
+    pub codes: BTreeMap<String, String>,
+    /// The session_key jscode2session gave each openid last (rotated per login).
+    pub session_keys: BTreeMap<String, String>,
+    pub code2session_calls: u32,
 }
 
 pub struct World {
@@ -332,9 +337,37 @@ impl Wechat {
                 replace(&mut self.tickets, ticket.clone(), now);
                 format!(r#"{{"errcode":0,"errmsg":"ok","ticket":"{ticket}","expires_in":7200}}"#)
             }
+            "/sns/jscode2session" => {
+                self.code2session_calls += 1;
+                match self.codes.remove(q("js_code")) {
+                    Some(openid) => {
+                        let key = crate::core::wxcrypt::base64url(
+                            &(self.code2session_calls as u128).to_le_bytes(),
+                        )[..22]
+                            .to_owned()
+                            + "==";
+                        let key = key.replace('-', "+").replace('_', "/");
+                        self.session_keys.insert(openid.clone(), key.clone());
+                        format!(
+                            r#"{{"openid":"{openid}","session_key":"{key}","unionid":"u-{openid}"}}"#
+                        )
+                    }
+                    None => r#"{"errcode":40029,"errmsg":"invalid code"}"#.to_owned(),
+                }
+            }
             _ if !valid(&self.tokens, q("access_token"), now) => rejected,
             _ => r#"{"errcode":0,"ip_list":["127.0.0.1"]}"#.to_owned(),
         }
+    }
+
+    /// A wx.login code for `openid`, usable once.
+    pub fn issue_code(&mut self, openid: &str) -> String {
+        let code = format!(
+            "code-{}-{openid}",
+            self.codes.len() + self.code2session_calls as usize
+        );
+        self.codes.insert(code.clone(), openid.to_owned());
+        code
     }
 
     /// WeChat invalidates every token at once (a secret reset, say).

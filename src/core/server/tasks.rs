@@ -5,6 +5,7 @@
 use super::io::{ApiCall, Io, Out};
 use super::need::{Got, Need, Which};
 use super::refresh::RefreshTask;
+use super::sessions::{LoginTask, RevokeTask, VerifyTask};
 use super::wechat;
 use super::{Cx, Event, FlightKey, Next, Op};
 use crate::core::error::{Error, ErrorCode};
@@ -31,6 +32,9 @@ pub(crate) enum Task<P> {
     Api(ApiTask),
     Exchange(ExchangeTask<P>),
     Manual(Option<Need>),
+    Login(Box<LoginTask>),
+    Verify(Box<VerifyTask>),
+    Revoke(Box<RevokeTask>),
 }
 
 fn bad_input(m: &str) -> Error {
@@ -158,6 +162,42 @@ pub(crate) fn for_op<P: Payload>(op: Op<P>, wechat: bool) -> Result<Task<P>, Err
             )
         }
         Op::ManualRefresh => Task::Manual(None),
+        Op::SessionLogin {
+            code,
+            entropy,
+            data,
+        } => {
+            code_ok(&code)?;
+            if let Some(data) = &data {
+                if data.len() > 16 * 1024 || RawObject::parse(data).is_err() {
+                    return Err(bad_input(
+                        "session data must be a JSON object of at most 16 KiB",
+                    ));
+                }
+            }
+            let flight = FlightKey::Exchange(format!("login:{code}"));
+            Task::Join(
+                flight,
+                Some(Box::new(Task::Login(Box::new(LoginTask::new(
+                    code, entropy, data,
+                ))))),
+            )
+        }
+        Op::SessionVerify { token } => Task::Verify(Box::new(VerifyTask::new(&token, true, None)?)),
+        Op::SessionRevoke { token } => Task::Revoke(Box::new(RevokeTask::session(&token)?)),
+        Op::SessionRevokeUser { openid } => {
+            check_id(Kind::MpSession, &openid)?;
+            Task::Revoke(Box::new(RevokeTask::user(openid)))
+        }
+        Op::SessionDecrypt {
+            token,
+            encrypted,
+            iv,
+        } => Task::Verify(Box::new(VerifyTask::new(
+            &token,
+            false,
+            Some((encrypted, iv)),
+        )?)),
     })
 }
 
@@ -234,6 +274,9 @@ impl<P: Payload> Task<P> {
             Task::Api(t) => t.resume(cx, event),
             Task::Exchange(t) => t.resume(cx, event),
             Task::Manual(need) => manual(need, cx, event),
+            Task::Login(t) => t.resume(cx, event),
+            Task::Verify(t) => t.resume(cx, event),
+            Task::Revoke(t) => t.resume(cx, event),
         }
     }
 }

@@ -5,6 +5,9 @@ use super::payload::Payload;
 use super::record::{check_id, Kind, Record};
 use crate::core::error::{Error, ErrorCode};
 
+/// How long a signature's miss is remembered before the backend is asked again.
+const MISS_MS: u64 = 1_000;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoreConfig {
     /// Flush period in ms (wechat-jssdk's `interval`).
@@ -147,7 +150,20 @@ impl<P: Payload> StoreCore<P> {
             });
         };
         let Some(record) = &entry.record else {
-            return Ok(Lookup::Absent);
+            // A miss is remembered only briefly, and only for signatures (a
+            // burst of first requests for one page): another process may
+            // save the key at any moment, and an OAuth token or session it
+            // saved must be found.
+            let remembered =
+                kind == Kind::Signature && now < entry.checked_at.saturating_add(MISS_MS);
+            if !self.has_backend || entry.state != State::Clean || remembered {
+                return Ok(Lookup::Absent);
+            }
+            self.remove(&key);
+            return Ok(Lookup::Load {
+                key,
+                epoch: self.epoch,
+            });
         };
         let stale = matches!((record.meta.ticket, current), (Some(a), Some(b)) if a != b);
         if record.is_expired(now) || stale {
@@ -406,6 +422,29 @@ impl<P: Payload> StoreCore<P> {
         self.touch(kind, &key);
         self.evict(Some(&key));
         payload
+    }
+
+    /// Removes a record from memory at once (it was deleted in the backend,
+    /// or lives only here). True when there was one.
+    pub fn remove_now(&mut self, kind: Kind, id: &str) -> bool {
+        let key = kind.key(id);
+        let known = self.entries.contains_key(&key);
+        self.remove(&key);
+        known
+    }
+
+    /// Drops a record from memory once it is written (sessions are read from
+    /// the backend each time, so memory never has to hold all of them).
+    pub fn drop_clean(&mut self, kind: Kind, id: &str) {
+        let key = kind.key(id);
+        if self.has_backend
+            && self
+                .entries
+                .get(&key)
+                .is_some_and(|e| e.state == State::Clean)
+        {
+            self.remove(&key);
+        }
     }
 
     pub fn view(&self, kind: Kind, id: &str) -> Option<&P> {

@@ -73,9 +73,23 @@ fn a_miss_asks_the_backend_once_then_serves_memory() {
         hit(s.lookup(Kind::Global, "", 1).unwrap()),
         r#"{"accessToken":"a"}"#
     );
-    // A key the backend does not have is remembered as absent, not re-read.
+    // A signature the backend does not have is remembered as absent for a
+    // moment (a burst of first requests); other kinds are asked again, since
+    // another process may have saved them.
+    assert_eq!(s.loaded(Kind::Signature, "u1", None, 0, 0).unwrap(), None);
+    assert_eq!(
+        s.lookup(Kind::Signature, "u1", 999).unwrap(),
+        Lookup::Absent
+    );
+    assert_eq!(
+        load_key(s.lookup(Kind::Signature, "u1", 1_000).unwrap()).0,
+        "sig:u1"
+    );
     assert_eq!(s.loaded(Kind::OAuth, "u1", None, 0, 0).unwrap(), None);
-    assert_eq!(s.lookup(Kind::OAuth, "u1", 0).unwrap(), Lookup::Absent);
+    assert_eq!(
+        load_key(s.lookup(Kind::OAuth, "u1", 0).unwrap()).0,
+        "oauth:u1"
+    );
     assert_eq!(s.dirty_count(), 0);
 }
 

@@ -15,8 +15,12 @@ pub enum Kind {
     OAuth,
     /// wechat-jssdk's card `api_ticket` record.
     Card,
-    /// wechat-jssdk's mini-program session under a key (the openid).
+    /// wechat-jssdk's mini-program session under a key (the openid); ours
+    /// also lists the user's app sessions there.
     MpSession,
+    /// An app session (the server's "third-party session") under the
+    /// SHA-256 of its token.
+    AppSession,
 }
 
 impl Kind {
@@ -35,6 +39,7 @@ impl Kind {
             "oauth" => Ok(Kind::OAuth),
             "card" => Ok(Kind::Card),
             "mp" => Ok(Kind::MpSession),
+            "session" => Ok(Kind::AppSession),
             _ => Err(Error::new(
                 ErrorCode::BadInput,
                 "kind must be global, signature, oauth, card or mp",
@@ -59,6 +64,7 @@ impl Kind {
             Kind::Signature => "sig:",
             Kind::OAuth => "oauth:",
             Kind::MpSession => "mp:",
+            Kind::AppSession => "sess:",
         };
         // Not format!: this runs on every memory hit.
         let mut key = String::with_capacity(prefix.len() + id.len());
@@ -174,7 +180,7 @@ pub fn meta_of(kind: Kind, obj: &RawObject) -> Meta {
         Kind::Global => Meta::global(obj),
         Kind::OAuth => Meta::oauth(obj),
         Kind::Signature => Meta::signature(obj),
-        Kind::Card | Kind::MpSession => Meta::default(),
+        Kind::Card | Kind::MpSession | Kind::AppSession => Meta::default(),
     }
 }
 
