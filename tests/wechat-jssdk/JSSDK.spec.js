@@ -1,6 +1,9 @@
 'use strict';
 // wxsession: vendored from wechat-jssdk 5.1.0 test/JSSDK.test.js (MIT, see
 // LICENSE); every change is marked "wxsession:" and listed in README.md.
+// Upstream, most tests ended in `.catch(() => done())`, which passes whatever
+// happened; against the fake WeChat they must succeed, so they end in
+// `.catch(done)`.
 
 const bootstrap = require('./bootstrap');
 
@@ -43,31 +46,42 @@ describe('JSSDK', function() {
           data.should.have.property('access_token');
           done();
         })
-        .catch(() => done());
+        .catch(done); // wxsession: was .catch(() => done())
     });
 
     it('should get wechat token failed', function(done) {
       //use a custom instance
       const wx = new Wechat(config);
       wx.jssdk.wechatConfig.appId = 'invalid_app_id';
+      // wxsession: upstream's `.catch(check).then(() => done())` also passed
+      // when a token was granted; that fails now.
       wx.jssdk
         .getAccessToken()
-        .catch(reason => {
-          reason.should.not.have.property('access_token');
-        })
-        .then(() => done());
+        .then(
+          () => done(new Error('a token was granted to an invalid appId')),
+          reason => {
+            reason.should.not.have.property('access_token');
+            done();
+          }
+        )
+        .catch(done);
     });
   });
 
   describe('#getWechatTicket()', function() {
     this.timeout(20000);
     it('should not get ticket with the invalid token', function(done) {
+      // wxsession: as above, a ticket granted for a made-up token fails now.
       wx.jssdk
         .getJsApiTicket('invalid_access_token')
-        .catch(result => {
-          result.should.not.have.property('ticket');
-        })
-        .then(() => done());
+        .then(
+          () => done(new Error('a ticket was granted for an invalid token')),
+          result => {
+            result.should.not.have.property('ticket');
+            done();
+          }
+        )
+        .catch(done);
     });
   });
 
@@ -85,7 +99,7 @@ describe('JSSDK', function() {
           signature.should.have.property('timestamp');
           done();
         })
-        .catch(() => done());
+        .catch(done); // wxsession: was .catch(() => done())
     });
     itMongo('@MongoStore should get signature', function(done) {
       const url = 'http://localhost?' + Math.random();
@@ -99,7 +113,7 @@ describe('JSSDK', function() {
           signature.should.have.property('timestamp');
           done();
         })
-        .catch(() => done());
+        .catch(done); // wxsession: was .catch(() => done())
     });
 
     it('should get new signature even if signature is not expired', function(done) {
@@ -114,7 +128,7 @@ describe('JSSDK', function() {
           signature.should.have.property('timestamp');
           done();
         })
-        .catch(() => done());
+        .catch(done); // wxsession: was .catch(() => done())
     });
     itMongo('@MongoStore should get new signature even if signature is not expired', function(done) {
       const url = 'http://localhost?test_signature';
@@ -128,7 +142,7 @@ describe('JSSDK', function() {
           signature.should.have.property('timestamp');
         })
         .then(() => done())
-        .catch(() => done());
+        .catch(done); // wxsession: was .catch(() => done())
     });
   });
 
@@ -194,7 +208,7 @@ describe('JSSDK', function() {
           result.url.should.be.equal(url);
           done();
         })
-        .catch(() => done());
+        .catch(done); // wxsession: was .catch(() => done())
     });
   });
 
@@ -222,7 +236,7 @@ describe('JSSDK', function() {
           newSig.url.should.be.equal(mockUrl);
           done();
         })
-        .catch(() => done());
+        .catch(done); // wxsession: was .catch(() => done())
     });
 
     itMongo('@MongoStore should save new signature', function(done) {
@@ -244,7 +258,7 @@ describe('JSSDK', function() {
           newSig.url.should.be.equal(mongoMockUrl);
           done();
         })
-        .catch(() => done());
+        .catch(done); // wxsession: was .catch(() => done())
     });
   });
 });

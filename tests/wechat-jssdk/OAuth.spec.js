@@ -177,27 +177,43 @@ describe('OAuth', function() {
         .then(() => done());
     });
 
+    // wxsession: `err.should.be.Error()` is should.js, not chai: it threw
+    // "Invalid Chai property", the final `.catch(() => done())` passed the
+    // test anyway, and so did a resolved promise. Now a resolution fails and
+    // the error is checked with chai.
     it('should not get access token', function(done) {
       wx.oauth
         .getAccessToken('', 'mock_key_' + Math.random())
         // .should.be.rejected()
-        .catch(err => {
-          err.should.be.Error();
-        })
-        .then(() => done())
-        .catch(() => done());
+        .then(
+          () => done(new Error('resolved without a stored token')),
+          err => {
+            err.should.be.an('error');
+            done();
+          }
+        )
+        .catch(done);
     });
 
+    // wxsession: as the test above.
     itMongo('@mongoStore should not get access token', function(done) {
       wxMongo.oauth
         .getAccessToken('', 'mock_key_' + Math.random())
-        .catch(err => {
-          err.should.be.Error();
-        })
-        .then(() => done())
-        .catch(() => done());
+        .then(
+          () => done(new Error('resolved without a stored token')),
+          err => {
+            err.should.be.an('error');
+            done();
+          }
+        )
+        .catch(done);
     });
 
+    // wxsession: the stored refresh_token is made up, so WeChat refuses it
+    // (40030 invalid refresh_token): what this checks is that an expired
+    // token is refreshed through WeChat and the refusal passed on. Upstream
+    // also passed when the promise resolved; that fails now, and the
+    // refusal must be WeChat's.
     it('should refresh access token when it is expired', function(done) {
       wx.oauth.store
         .updateOAuthAccessToken(key, {
@@ -206,11 +222,16 @@ describe('OAuth', function() {
         .then(() => {
           return wx.oauth.getAccessToken('', key);
         })
-        .catch(tokenInfo => {
-          should.not.exist(tokenInfo.access_token);
-          should.not.exist(tokenInfo.openid);
-        })
-        .then(() => done());
+        .then(
+          () => done(new Error('refreshed with a made-up refresh_token')),
+          tokenInfo => {
+            should.not.exist(tokenInfo.access_token);
+            should.not.exist(tokenInfo.openid);
+            tokenInfo.errcode.should.be.equal(40030);
+            done();
+          }
+        )
+        .catch(done);
     });
   });
 

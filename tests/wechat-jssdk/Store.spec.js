@@ -1,6 +1,8 @@
 'use strict';
 // wxsession: vendored from wechat-jssdk 5.1.0 test/Store.test.js (MIT, see
 // LICENSE); every change is marked "wxsession:" and listed in README.md.
+// Upstream, most MongoStore2 tests ended in `.catch(() => done())`, which
+// passes whatever happened; they end in `.catch(done)` here.
 const { mongo, describeMongo } = require('./bootstrap');
 
 const { FileStore, MongoStore } = require('./lib');
@@ -15,6 +17,12 @@ describe('FileStore', function() {
     fileStore.flush();
   });
 
+  // wxsession: wechat-jssdk's FileStore writes wherever `fileStorePath`
+  // points at flush time; the adapter's path is fixed when it is made, so
+  // this assignment changes nothing and no flush fails here. What is left
+  // to check: an un-awaited flush() neither throws nor rejects unhandled
+  // (the wrapper fails on any unhandled rejection). A flush that does fail
+  // is in tests/wechat-jssdk-dropin.test.mjs.
   it('should failed to flush file store', function(done) {
     fileStore.fileStorePath = './invalid/invalid_path';
     fileStore.flush();
@@ -111,6 +119,10 @@ describeMongo('MongoStore2', function() {
     }, 1500);
   });
 
+  // wxsession: `store.urls` is wechat-jssdk's own cache; the adapter's is
+  // inside wxsession, so this delete evicts nothing and the read is served
+  // from memory, not MongoDB. Reading back through a new store is in the
+  // MongoStore contract of tests/token-store.test.mjs.
   it('should get the saved signature from db', function(done) {
     setTimeout(() => {
       delete mongoStore2.store.urls[mockUrl];
@@ -134,7 +146,9 @@ describeMongo('MongoStore2', function() {
 
   it('should update signature to mongodb', function(done) {
     const newSignature = util.nonceStr();
-    const newSig = Object.assign({}, mockUrl, { signature: newSignature });
+    // wxsession: upstream spread `mockUrl`, a string, into this object (a key
+    // per character); the signature object was meant.
+    const newSig = Object.assign({}, mockSignature, { signature: newSignature });
     setTimeout(() => {
       mongoStore2
         .updateSignature(mockUrl, newSig)
@@ -143,7 +157,7 @@ describeMongo('MongoStore2', function() {
           sig.signature.should.be.equal(newSignature);
           done();
         })
-        .catch(() => done());
+        .catch(done); // wxsession: was .catch(() => done())
     }, 1500);
   });
 
@@ -157,10 +171,11 @@ describeMongo('MongoStore2', function() {
           tokenInfo.access_token.should.be.equal(mockOAuthToken.access_token);
           done();
         })
-        .catch(() => done());
+        .catch(done); // wxsession: was .catch(() => done())
     }, 1000);
   });
 
+  // wxsession: likewise served from memory (see above).
   it('should get saved oauth access token from db', function(done) {
     setTimeout(() => {
       delete mongoStore2.store.oauth[mockOAuthToken.key];
@@ -172,7 +187,7 @@ describeMongo('MongoStore2', function() {
           tokenInfo.access_token.should.be.equal(mockOAuthToken.access_token);
           done();
         })
-        .catch(() => done());
+        .catch(done); // wxsession: was .catch(() => done())
     }, 1500);
   });
 
@@ -187,7 +202,7 @@ describeMongo('MongoStore2', function() {
           newTokenInfo.access_token.should.be.equal(newToken);
           done();
         })
-        .catch(() => done());
+        .catch(done); // wxsession: was .catch(() => done())
     }, 1500);
   });
 
@@ -206,7 +221,7 @@ describeMongo('MongoStore2', function() {
         });
       })
       .then(() => done())
-      .catch(() => done());
+      .catch(done); // wxsession: was .catch(() => done())
   });
 
   it('should save the card ticket', function(done) {
@@ -216,7 +231,7 @@ describeMongo('MongoStore2', function() {
         cardTicket.ticket.should.be.equal(mockCardTicket.ticket);
         done();
       })
-      .catch(() => done());
+      .catch(done); // wxsession: was .catch(() => done())
   });
 
   it('should get the card ticket', function(done) {
@@ -227,7 +242,7 @@ describeMongo('MongoStore2', function() {
           cardTicket.ticket.should.be.equal(mockCardTicket.ticket);
           done();
         })
-        .catch(() => done());
+        .catch(done); // wxsession: was .catch(() => done())
     }, 1500);
   });
 
@@ -242,7 +257,7 @@ describeMongo('MongoStore2', function() {
           cardTicket.ticket.should.be.equal(newTicket.ticket);
           done();
         })
-        .catch(() => done());
+        .catch(done); // wxsession: was .catch(() => done())
     }, 2000);
   });
 
@@ -260,7 +275,7 @@ describeMongo('MongoStore2', function() {
       mongoStore2
         .flush()
         .then(() => done())
-        .catch(() => done());
+        .catch(done); // wxsession: was .catch(() => done())
     }, 4000);
   });
 });
