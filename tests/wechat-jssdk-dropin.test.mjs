@@ -146,3 +146,35 @@ test("a token wechat-jssdk fetched into a RedisStore is adopted by wxsession's W
   assert.deepEqual([fake.counts.token, fake.counts.ticket], [1, 1], 'no fetch of our own');
   await Promise.all([theirStore.destroy(), ourStore.destroy()]);
 });
+
+/** `read` on a RedisStore made afresh (as in another process: nothing cached), retried until it finds something or 2 s pass. */
+async function fromAnotherProcess(prefix, read) {
+  const deadline = Date.now() + 2000;
+  for (;;) {
+    const store = new dropin.RedisStore({ url: redis.url, appId: APP.appId, prefix });
+    try {
+      const found = await read(store);
+      if (found !== undefined || Date.now() > deadline) return found;
+    } finally {
+      await store.destroy();
+    }
+    await delay(20);
+  }
+}
+
+test("signatures and OAuth tokens their Wechat saves into a RedisStore reach Redis at once, as with wechat-jssdk's MongoStore", async () => {
+  const store = new dropin.RedisStore({ url: redis.url, appId: APP.appId, prefix: 'sent' });
+  const wx = theirWechat(store);
+  const sig = await wx.jssdk.getSignature('https://h5.test/sent');
+  const token = await wx.oauth.getUserBaseInfo(fake.issueCode({ kind: 'oauth', openid: 'o_sent' }), 'session-1');
+  // Not the periodic flush (10 min): a user whose next request lands on another process is still signed in.
+  const elsewhere = await fromAnotherProcess('sent', (s) => s.getOAuthAccessToken('session-1'));
+  assert.equal(elsewhere?.access_token, token.access_token);
+  assert.equal((await fromAnotherProcess('sent', (s) => s.getSignature('https://h5.test/sent')))?.signature, sig.signature);
+
+  // wxsession's own Wechat serves the signature wechat-jssdk stored.
+  const ourStore = new wxsession.RedisStore({ url: redis.url, appId: APP.appId, prefix: 'sent' });
+  const ours = new wxsession.Wechat({ ...APP, apiBase: fake.url, store: ourStore });
+  assert.equal((await ours.jssdk.getSignature('https://h5.test/sent')).signature, sig.signature);
+  await Promise.all([store.destroy(), ourStore.destroy()]);
+});
