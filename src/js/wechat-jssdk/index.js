@@ -5,8 +5,9 @@
 // delegating every call to a wxsession store. So switching the storage of
 // an existing wechat-jssdk app is one line, and nothing else changes:
 //
+//   const { Wechat } = require('wechat-jssdk');
 //   const { RedisStore } = require('wxsession/wechat-jssdk');
-//   const wx = new (require('wechat-jssdk'))({ ...config, store: new RedisStore({ url, appId }) });
+//   const wx = new Wechat({ ...config, store: new RedisStore({ url, appId }) });
 //
 // wechat-jssdk is an optional peer dependency of wxsession: this entry needs
 // it installed and says so (BAD_CONFIG) when it is not.
