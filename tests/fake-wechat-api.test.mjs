@@ -30,6 +30,7 @@ async function start(t, options = {}) {
     oauth: (code, extra = {}) => get('/sns/oauth2/access_token', { ...APP, code, grant_type: 'authorization_code', ...extra }),
     refresh: (refresh_token) => get('/sns/oauth2/refresh_token', { appid: APP.appid, grant_type: 'refresh_token', refresh_token }),
     auth: (access_token, openid) => get('/sns/auth', { access_token, openid }),
+    userinfo: (access_token, openid) => get('/sns/userinfo', { access_token, openid, lang: 'zh_CN' }),
   };
 }
 
@@ -212,6 +213,31 @@ test('an OAuth refresh retires the previous OAuth access_token', async (t) => {
   assert.deepEqual(await w.refresh(first.refresh_token), { errcode: 42002, errmsg: 'refresh_token expired' });
 });
 
+test('/sns/userinfo: the profile for a current snsapi_userinfo token of that openid, errcodes otherwise', async (t) => {
+  const w = await start(t);
+  const grant = await w.oauth(w.fake.issueCode({ kind: 'oauth', openid: 'oUser4', unionid: 'uUser4', scope: 'snsapi_userinfo', nickname: 'Ann' }));
+  assert.deepEqual(await w.userinfo(grant.access_token, 'oUser4'), {
+    openid: 'oUser4', nickname: 'Ann', sex: 0, province: '', city: '', country: '', headimgurl: '', privilege: [], unionid: 'uUser4',
+  });
+  assert.deepEqual(await w.userinfo(grant.access_token, 'oSomeoneElse'), { errcode: 40003, errmsg: 'invalid openid' });
+  assert.deepEqual(await w.userinfo('invalid_code', 'oUser4'), { errcode: 40001, errmsg: 'invalid credential, access_token is invalid or not latest' });
+  assert.deepEqual(await w.get('/sns/userinfo', { openid: 'oUser4' }), { errcode: 41001, errmsg: 'access_token missing' });
+  assert.deepEqual(await w.get('/sns/userinfo', { access_token: grant.access_token }), { errcode: 41009, errmsg: 'missing openid' });
+  // A global access_token is not an OAuth one.
+  assert.equal((await w.userinfo((await w.token()).access_token, 'oUser4')).errcode, 40001);
+
+  const base = await w.oauth(w.fake.issueCode({ kind: 'oauth', openid: 'oUser5' }));
+  assert.deepEqual(await w.userinfo(base.access_token, 'oUser5'), { errcode: 48001, errmsg: 'api unauthorized' });
+  assert.equal((await w.userinfo(w.fake.issueCode({ kind: 'oauth' }), 'oUser5')).errcode, 40001, 'a code is not a token');
+
+  const refreshed = await w.refresh(grant.refresh_token);
+  assert.equal((await w.userinfo(grant.access_token, 'oUser4')).errcode, 40001, 'retired by the refresh');
+  assert.equal((await w.userinfo(refreshed.access_token, 'oUser4')).nickname, 'Ann');
+  w.advance(7200 * 1000);
+  assert.deepEqual(await w.userinfo(refreshed.access_token, 'oUser4'), { errcode: 42001, errmsg: 'access_token expired' });
+  assert.equal(w.fake.counts.oauthUserInfo, 11);
+});
+
 test('a ticket is only good while the token it was fetched with is', async (t) => {
   const w = await start(t);
   const token = (await w.token()).access_token;
@@ -314,7 +340,8 @@ test('counts and calls record every call, failures included, with the secret red
   assert.equal((await fetch(`${w.fake.url}/cgi-bin/token`, { method: 'POST' })).status, 405);
 
   assert.deepEqual(w.fake.counts, {
-    token: 3, stableToken: 0, ticket: 0, callbackIp: 0, oauthAccessToken: 0, oauthRefresh: 0, oauthAuth: 0, code2Session: 0, other: 1,
+    token: 3, stableToken: 0, ticket: 0, callbackIp: 0, oauthAccessToken: 0, oauthRefresh: 0, oauthAuth: 0, oauthUserInfo: 0,
+    code2Session: 0, other: 1,
   });
   const [ok, refused, other] = w.fake.calls;
   assert.equal(ok.endpoint, 'token');

@@ -23,6 +23,7 @@ const E = {
   refreshExpired: [42002, 'refresh_token expired'],
   openidMissing: [41009, 'missing openid'],
   openid: [40003, 'invalid openid'],
+  unauthorized: [48001, 'api unauthorized'],
 };
 /** errcode -> WeChat's errmsg, so injected failures read like real ones. */
 export const ERRMSG = new Map([[-1, 'system error'], ...Object.values(E)]);
@@ -37,6 +38,7 @@ export const ROUTES = {
   '/sns/oauth2/access_token': { endpoint: 'oauthAccessToken', method: 'GET', quota: 'oauth' },
   '/sns/oauth2/refresh_token': { endpoint: 'oauthRefresh', method: 'GET', quota: 'oauth' },
   '/sns/auth': { endpoint: 'oauthAuth', method: 'GET', quota: 'oauth' },
+  '/sns/userinfo': { endpoint: 'oauthUserInfo', method: 'GET', quota: 'oauth' },
   '/sns/jscode2session': { endpoint: 'code2Session', method: 'GET', quota: 'code2Session' },
 };
 export const ENDPOINTS = Object.values(ROUTES).map((r) => r.endpoint);
@@ -50,9 +52,9 @@ export function createRules({ appId, appSecret, tokenTtl, ticketTtl, oauthTtl, g
   const tokens = new Map();        // access_token -> { expiresAt, supersededAt, invalid }
   const tickets = new Map();       // ticket -> { type, token, expiresAt, supersededAt }
   const newest = new Map();        // line ('token' | 'stable' | 'ticket:jsapi' | ...) -> newest value
-  const codes = new Map();         // code -> { kind, openid, unionid, scope, issuedAt, used }
-  const refreshTokens = new Map(); // refresh_token -> { openid, scope, issuedAt }
-  const oauthTokens = new Map();   // OAuth access_token -> { openid, expiresAt }
+  const codes = new Map();         // code -> { kind, openid, unionid, scope, nickname, issuedAt, used }
+  const refreshTokens = new Map(); // refresh_token -> { openid, unionid, scope, nickname, issuedAt }
+  const oauthTokens = new Map();   // OAuth access_token -> { openid, unionid, scope, nickname, expiresAt }
   const currentOauth = new Map();  // openid -> the only OAuth access_token still honoured
   const used = new Map();          // quota key -> { day, n }
   let lastToken = null;
@@ -104,11 +106,22 @@ export function createRules({ appId, appSecret, tokenTtl, ticketTtl, oauthTtl, g
     return { access_token: lastToken, expires_in: tokenTtl };
   };
   const grantOauth = (refreshToken) => {
-    const { openid, scope } = refreshTokens.get(refreshToken);
+    const { openid, unionid, scope, nickname } = refreshTokens.get(refreshToken);
     const access_token = random(64);
-    oauthTokens.set(access_token, { openid, expiresAt: now() + oauthTtl * 1000 });
+    oauthTokens.set(access_token, { openid, unionid, scope, nickname, expiresAt: now() + oauthTtl * 1000 });
     currentOauth.set(openid, access_token);
     return { access_token, expires_in: oauthTtl, refresh_token: refreshToken, openid, scope };
+  };
+  // The user's current OAuth access_token for that openid, unexpired (what
+  // /sns/auth checks and /sns/userinfo requires): the token's entry, or the errcode.
+  const oauthUser = (p) => {
+    if (!p.access_token) return fail(E.tokenMissing);
+    if (!p.openid) return fail(E.openidMissing);
+    const t = oauthTokens.get(p.access_token);
+    if (!t) return fail(E.tokenInvalid);
+    if (t.openid !== p.openid) return fail(E.openid);
+    if (currentOauth.get(t.openid) !== p.access_token) return fail(E.tokenInvalid);
+    return now() >= t.expiresAt ? fail(E.tokenExpired) : t;
   };
   // WeChat's stable_token renews in the last 5 minutes of a token's life;
   // with a TTL shorter than that window the rule would renew on every call.
@@ -144,7 +157,7 @@ export function createRules({ appId, appSecret, tokenTtl, ticketTtl, oauthTtl, g
       const c = appError(p, 'authorization_code') ?? redeem(p.code, 'oauth');
       if (c.errcode) return c;
       const refreshToken = random(64);
-      refreshTokens.set(refreshToken, { openid: c.openid, scope: c.scope, issuedAt: now() });
+      refreshTokens.set(refreshToken, { openid: c.openid, unionid: c.unionid, scope: c.scope, nickname: c.nickname, issuedAt: now() });
       return { ...grantOauth(refreshToken), ...(c.unionid && { unionid: c.unionid }) };
     },
     oauthRefresh(p) {
@@ -157,13 +170,20 @@ export function createRules({ appId, appSecret, tokenTtl, ticketTtl, oauthTtl, g
       return grantOauth(p.refresh_token);
     },
     oauthAuth(p) {
-      if (!p.access_token) return fail(E.tokenMissing);
-      if (!p.openid) return fail(E.openidMissing);
-      const t = oauthTokens.get(p.access_token);
-      if (!t) return fail(E.tokenInvalid);
-      if (t.openid !== p.openid) return fail(E.openid);
-      if (currentOauth.get(t.openid) !== p.access_token) return fail(E.tokenInvalid);
-      return now() >= t.expiresAt ? fail(E.tokenExpired) : { errcode: 0, errmsg: 'ok' };
+      const t = oauthUser(p);
+      return t.errcode ? t : { errcode: 0, errmsg: 'ok' };
+    },
+    // Only a snsapi_userinfo grant may read the profile. WeChat stopped
+    // returning gender and region in 2021 (0 and ''), and headimgurl is ''
+    // for a user without an avatar.
+    oauthUserInfo(p) {
+      const t = oauthUser(p);
+      if (t.errcode) return t;
+      if (t.scope !== 'snsapi_userinfo') return fail(E.unauthorized);
+      return {
+        openid: t.openid, nickname: t.nickname, sex: 0, province: '', city: '', country: '', headimgurl: '', privilege: [],
+        ...(t.unionid && { unionid: t.unionid }),
+      };
     },
   };
   // The day's counter moves on every call that reaches WeChat, refused or not.
@@ -178,10 +198,10 @@ export function createRules({ appId, appSecret, tokenTtl, ticketTtl, oauthTtl, g
   return {
     /** params: the query, or the parsed JSON body (null when it did not parse). */
     handle: (route, params) => (overQuota(route.quota) ? fail(E.quota) : handlers[route.endpoint](params)),
-    issueCode({ openid = 'o' + random(20), unionid, scope = 'snsapi_base', kind = 'miniprogram' } = {}) {
+    issueCode({ openid = 'o' + random(20), unionid, scope = 'snsapi_base', nickname = 'WeChat user', kind = 'miniprogram' } = {}) {
       if (kind !== 'miniprogram' && kind !== 'oauth') throw new Error(`issueCode: unknown kind ${kind}`);
       const code = random(24);
-      codes.set(code, { kind, openid, unionid, scope, issuedAt: now(), used: false });
+      codes.set(code, { kind, openid, unionid, scope, nickname, issuedAt: now(), used: false });
       return code;
     },
     currentToken: () => lastToken,

@@ -5,8 +5,9 @@
 // delegating every call to a wxsession store. So switching the storage of
 // an existing wechat-jssdk app is one line, and nothing else changes:
 //
+//   const { Wechat } = require('wechat-jssdk');
 //   const { RedisStore } = require('wxsession/wechat-jssdk');
-//   const wx = new (require('wechat-jssdk'))({ ...config, store: new RedisStore({ url, appId }) });
+//   const wx = new Wechat({ ...config, store: new RedisStore({ url, appId }) });
 //
 // wechat-jssdk is an optional peer dependency of wxsession: this entry needs
 // it installed and says so (BAD_CONFIG) when it is not.
@@ -69,15 +70,26 @@ export class Store extends Base {
 
   async getGlobalToken() { return Object.assign({ count: 0 }, copy(await this._inner.getGlobalToken())); }
   async updateGlobalToken(info) { return copy(await this._inner.updateGlobalToken(info)); }
+  // wechat-jssdk's MongoStore sends each signature, OAuth token and card
+  // ticket to the database as it is saved, without waiting for it; its
+  // FileStore keeps them for the periodic flush. The stores on a shared
+  // backend (Redis, MongoDB) do as its MongoStore, so another process finds
+  // an OAuth token saved here at once and a crash loses none; a write that
+  // fails stays dirty and goes out with the next flush.
+  _sent(result) {
+    if (this._shared) this.flush();
+    return result;
+  }
+
   async getSignature(url) { return copy(await this._inner.getSignature(url)); }
-  async saveSignature(url, info) { return updated(await this._inner.saveSignature(url, info)); }
-  async updateSignature(url, info) { return updated(await this._inner.updateSignature(url, info)); }
+  async saveSignature(url, info) { return this._sent(updated(await this._inner.saveSignature(url, info))); }
+  async updateSignature(url, info) { return this._sent(updated(await this._inner.updateSignature(url, info))); }
   isSignatureExisting(url) { return this._inner.isSignatureExisting(url); }
   async getOAuthAccessToken(key) { return copy(await this._inner.getOAuthAccessToken(key)); }
-  async saveOAuthAccessToken(key, info) { return copy(await this._inner.saveOAuthAccessToken(key, info)); }
-  async updateOAuthAccessToken(key, info) { return updated(await this._inner.updateOAuthAccessToken(key, info)); }
+  async saveOAuthAccessToken(key, info) { return this._sent(copy(await this._inner.saveOAuthAccessToken(key, info))); }
+  async updateOAuthAccessToken(key, info) { return this._sent(updated(await this._inner.updateOAuthAccessToken(key, info))); }
   async getCardTicket() { return copy(await this._inner.getCardTicket()); }
-  async updateCardTicket(info) { return copy(await this._inner.updateCardTicket(info)); }
+  async updateCardTicket(info) { return this._sent(copy(await this._inner.updateCardTicket(info))); }
   getMPSessionKey(key) { return this._inner.getMPSessionKey(key); }
   async getMPSession(key) { return copy(await this._inner.getMPSession(key)); }
   async setMPSession(key, data) {
@@ -106,6 +118,8 @@ export class FileStore extends Store {
 }
 
 export class RedisStore extends Store {
+  get _shared() { return true; }
+
   _open(options, wechatConfig) {
     const { options: o, clear } = split('RedisStore', options, wechatConfig, {
       url: 'any', prefix: 'any', appId: 'any', client: 'any', interval: 'any', noInterval: 'any', maxSignatures: 'any', timeout: 'any',
@@ -116,6 +130,8 @@ export class RedisStore extends Store {
 
 /** Emits 'initialized' once its preload settles, as wechat-jssdk's MongoStore does. */
 export class MongoStore extends Store {
+  get _shared() { return true; }
+
   _open(options, wechatConfig) {
     const { options: o, clear } = split('MongoStore', options, wechatConfig, {
       dbHost: 'any', dbPort: 'any', dbName: 'any', dbAddress: 'any', dbOptions: 'any', limit: 'any',
