@@ -341,7 +341,7 @@ test('counts and calls record every call, failures included, with the secret red
 
   assert.deepEqual(w.fake.counts, {
     token: 3, stableToken: 0, ticket: 0, callbackIp: 0, oauthAccessToken: 0, oauthRefresh: 0, oauthAuth: 0, oauthUserInfo: 0,
-    code2Session: 0, other: 1,
+    code2Session: 0, phoneNumber: 0, other: 1,
   });
   const [ok, refused, other] = w.fake.calls;
   assert.equal(ok.endpoint, 'token');

@@ -402,6 +402,7 @@ fn error_codes_line_up_with_their_numbers() {
             "RATE_LIMITED",
             "JSSDK_CONFIG",
             "OAUTH_STATE",
+            "DECRYPT_FAILED",
         ]
     );
     // The same Vec<String> as JS sees it: an Array of strings.

@@ -58,7 +58,11 @@ export async function startFakeWechat({
     counts[endpoint]++;
     let params = Object.fromEntries(url.searchParams);
     if (route?.method === 'POST' && req.method === 'POST') {
-      try { params = JSON.parse(raw); } catch { params = null; }
+      // stable_token takes everything in its body; other POST APIs take
+      // access_token in the query and their arguments in the body.
+      let body;
+      try { body = JSON.parse(raw); } catch { body = null; }
+      params = route.query ? (body && typeof body === 'object' && !Array.isArray(body) ? { ...body, access_token: params.access_token } : null) : body;
     }
     const entry = { endpoint, path: url.pathname, at: now(), status: null, errcode: null, params: redact(params) };
     calls.push(entry);
@@ -106,6 +110,9 @@ export async function startFakeWechat({
       calls.length = 0;
     },
     issueCode: rules.issueCode,
+    issuePhoneCode: rules.issuePhoneCode,
+    encryptFor: rules.encryptFor,
+    sessionKeyOf: rules.sessionKeyOf,
     currentToken: rules.currentToken,
     currentTicket: rules.currentTicket,
     tokenState: rules.tokenState,

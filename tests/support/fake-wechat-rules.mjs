@@ -1,7 +1,7 @@
 // What WeChat decides, without the HTTP: credential lifecycles and the
 // errcodes its documentation lists per API. fake-wechat-api.mjs adds the
 // transport, fault injection and bookkeeping around these rules.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, createCipheriv } from 'node:crypto';
 
 const E = {
   grantType: [40002, 'invalid grant_type'],
@@ -40,6 +40,7 @@ export const ROUTES = {
   '/sns/auth': { endpoint: 'oauthAuth', method: 'GET', quota: 'oauth' },
   '/sns/userinfo': { endpoint: 'oauthUserInfo', method: 'GET', quota: 'oauth' },
   '/sns/jscode2session': { endpoint: 'code2Session', method: 'GET', quota: 'code2Session' },
+  '/wxa/business/getuserphonenumber': { endpoint: 'phoneNumber', method: 'POST', query: true, quota: null },
 };
 export const ENDPOINTS = Object.values(ROUTES).map((r) => r.endpoint);
 
@@ -57,6 +58,8 @@ export function createRules({ appId, appSecret, tokenTtl, ticketTtl, oauthTtl, g
   const oauthTokens = new Map();   // OAuth access_token -> { openid, unionid, scope, nickname, expiresAt }
   const currentOauth = new Map();  // openid -> the only OAuth access_token still honoured
   const used = new Map();          // quota key -> { day, n }
+  const sessionKeys = new Map();   // openid -> the session_key of its newest login (WeChat rotates it)
+  const phoneCodes = new Map();    // getPhoneNumber code -> { phoneNumber, issuedAt, used }
   let lastToken = null;
 
   // WeChat keeps a superseded credential usable for a while so that callers
@@ -151,7 +154,25 @@ export function createRules({ appId, appSecret, tokenTtl, ticketTtl, oauthTtl, g
     code2Session(p) {
       const c = appError(p, 'authorization_code') ?? redeem(p.js_code, 'miniprogram');
       if (c.errcode) return c;
-      return { openid: c.openid, session_key: randomBytes(16).toString('base64'), ...(c.unionid && { unionid: c.unionid }) };
+      const session_key = randomBytes(16).toString('base64');
+      sessionKeys.set(c.openid, session_key);
+      return { openid: c.openid, session_key, ...(c.unionid && { unionid: c.unionid }) };
+    },
+    // A getPhoneNumber button's code: once, within 5 minutes, for this app.
+    phoneNumber(p) {
+      if (!p) return fail(E.format);
+      const bad = tokenError(p.access_token);
+      if (bad) return bad;
+      const c = phoneCodes.get(p.code);
+      if (!c || c.used || now() - c.issuedAt >= codeTtlMs) return fail(E.code);
+      c.used = true;
+      return {
+        errcode: 0, errmsg: 'ok',
+        phone_info: {
+          phoneNumber: c.phoneNumber, purePhoneNumber: c.phoneNumber, countryCode: '86',
+          watermark: { timestamp: Math.floor(now() / 1000), appid: appId },
+        },
+      };
     },
     oauthAccessToken(p) {
       const c = appError(p, 'authorization_code') ?? redeem(p.code, 'oauth');
@@ -204,6 +225,26 @@ export function createRules({ appId, appSecret, tokenTtl, ticketTtl, oauthTtl, g
       codes.set(code, { kind, openid, unionid, scope, nickname, issuedAt: now(), used: false });
       return code;
     },
+    issuePhoneCode({ phoneNumber = '13800138000' } = {}) {
+      const code = random(24);
+      phoneCodes.set(code, { phoneNumber, issuedAt: now(), used: false });
+      return code;
+    },
+    /**
+     * What WeChat gives a mini-program for `openid` (getUserInfo, getPhoneNumber
+     * of old, open data): `payload` plus a watermark, AES-128-CBC under the
+     * session_key of the user's newest login, with a fresh iv.
+     */
+    encryptFor(openid, payload, { watermarkAppId = appId } = {}) {
+      const key = sessionKeys.get(openid);
+      if (!key) throw new Error(`encryptFor: ${openid} has not logged in`);
+      const iv = randomBytes(16);
+      const cipher = createCipheriv('aes-128-cbc', Buffer.from(key, 'base64'), iv);
+      const plain = JSON.stringify({ ...payload, watermark: { timestamp: Math.floor(now() / 1000), appid: watermarkAppId } });
+      const encryptedData = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]).toString('base64');
+      return { encryptedData, iv: iv.toString('base64') };
+    },
+    sessionKeyOf: (openid) => sessionKeys.get(openid),
     currentToken: () => lastToken,
     currentTicket: () => newest.get('ticket:jsapi') ?? null,
     tokenState,

@@ -29,3 +29,4 @@ export { init, Session };
 export { signJsapi, verifyRawData, verifyPushSignature, nonceStr } from '../shared/signature.js';
 export { Store, FileStore, RedisStore, MongoStore } from './stores.js';
 export { Wechat } from './wechat.js';
+export { decryptData } from './decrypt.js';

@@ -12,14 +12,16 @@ import { wechatHttp, checkApiBase } from './wechat-http.js';
 import { Store, storeError } from './store.js';
 import { FileStore } from './stores.js';
 import { foreignStoreBackend, JSSDK_METHODS } from './foreign-store.js';
+import { Sessions } from './sessions.js';
 
 const TOKEN = CredKind.Token, TICKET = CredKind.Ticket;
 
 const OPTIONS = {
   appId: 'nonEmptyString', appSecret: 'nonEmptyString', store: 'object', apiBase: 'string', stableToken: 'boolean',
   timeout: intIn(1, 600000, 'ms'), margin: intIn(0, 3600000, 'ms'), lockTtl: intIn(1, 3600000, 'ms'),
-  recheckInterval: intIn(100, 3600000, 'ms'), fetch: 'function',
+  recheckInterval: intIn(100, 3600000, 'ms'), fetch: 'function', sessions: 'object',
 };
+const SESSION_OPTIONS = { ttl: intIn(60000, 365 * 86400000, 'ms'), renew: 'boolean' };
 
 const badInput = (what) => codedError('BAD_INPUT', what);
 
@@ -60,10 +62,12 @@ export class Wechat {
     const apiBase = checkApiBase(o.apiBase !== undefined ? o.apiBase : 'https://api.weixin.qq.com');
     const fetch = o.fetch || globalThis.fetch;
     if (typeof fetch !== 'function') throw codedError('BAD_CONFIG', 'no fetch in this Node: pass options.fetch');
+    const sessions = checkOptions('Wechat sessions', o.sessions, SESSION_OPTIONS);
     const { store, own } = storeFor(o.store, o.appId);
     store._core.configure({
       appId: o.appId, appSecret: o.appSecret, stableToken: o.stableToken, timeout: o.timeout,
       margin: o.margin, lockTtl: o.lockTtl, recheckInterval: o.recheckInterval,
+      sessionTtl: sessions.ttl, sessionRenew: sessions.renew,
     });
     const timeout = o.timeout !== undefined ? o.timeout : 10000;
     store._driver.useHttp(wechatHttp({ apiBase, timeout, fetch, secrets: [o.appSecret] }));
@@ -81,7 +85,12 @@ export class Wechat {
     };
     this.miniProgram = {
       code2Session: (code) => checked(() => this._run(this._core.startCode2Session(text('the code', code, 512), Date.now()))).then(JSON.parse),
+      /** The user's phone number from a getPhoneNumber button's code (wxa/business/getuserphonenumber). */
+      getPhoneNumber: (code) => checked(() => this.request('/wxa/business/getuserphonenumber', { method: 'POST', body: { code: text('the code', code, 512) } }))
+        .then((reply) => reply.phone_info),
     };
+    /** App sessions: login, verify, revoke, decrypt, and their HTTP handlers. */
+    this.sessions = new Sessions(this);
   }
 
   _run(started) {

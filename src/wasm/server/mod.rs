@@ -108,6 +108,8 @@ struct WechatOptions {
     margin: Option<f64>,
     lock_ttl: Option<f64>,
     recheck_interval: Option<f64>,
+    session_ttl: Option<f64>,
+    session_renew: Option<bool>,
 }
 
 #[derive(Serialize)]
@@ -184,6 +186,8 @@ impl ServerCoreJs {
                 margin_ms: whole_u64(o.margin),
                 lock_ttl_ms: whole_u64(o.lock_ttl),
                 recheck_ms: whole_u64(o.recheck_interval),
+                session_ttl_ms: whole_u64(o.session_ttl),
+                session_renew: o.session_renew,
             })
             .map_err(to_js)
     }
@@ -359,6 +363,65 @@ impl ServerCoreJs {
         self.start(Op::ManualRefresh, now)
     }
 
+    /// `sessions.login`: `entropy` is 32 bytes from the host's CSPRNG (the
+    /// token), `data` the caller's JSON object or undefined.
+    #[wasm_bindgen(js_name = startLogin)]
+    pub fn start_login(
+        &mut self,
+        code: String,
+        entropy: &[u8],
+        data: Option<String>,
+        now: f64,
+    ) -> Result<JsValue, JsValue> {
+        let entropy: [u8; 32] = entropy.try_into().map_err(|_| {
+            to_js(Error::new(
+                ErrorCode::RandomUnavailable,
+                "a session token needs 32 bytes of entropy",
+            ))
+        })?;
+        Ok(self.start(
+            Op::SessionLogin {
+                code,
+                entropy,
+                data,
+            },
+            now,
+        ))
+    }
+
+    #[wasm_bindgen(js_name = startVerify)]
+    pub fn start_verify(&mut self, token: String, now: f64) -> JsValue {
+        self.start(Op::SessionVerify { token }, now)
+    }
+
+    #[wasm_bindgen(js_name = startRevoke)]
+    pub fn start_revoke(&mut self, token: String, now: f64) -> JsValue {
+        self.start(Op::SessionRevoke { token }, now)
+    }
+
+    #[wasm_bindgen(js_name = startRevokeUser)]
+    pub fn start_revoke_user(&mut self, openid: String, now: f64) -> JsValue {
+        self.start(Op::SessionRevokeUser { openid }, now)
+    }
+
+    #[wasm_bindgen(js_name = startDecrypt)]
+    pub fn start_decrypt(
+        &mut self,
+        token: String,
+        encrypted: String,
+        iv: String,
+        now: f64,
+    ) -> JsValue {
+        self.start(
+            Op::SessionDecrypt {
+                token,
+                encrypted,
+                iv,
+            },
+            now,
+        )
+    }
+
     /// I/O `io` succeeded; `value` as its kind says (read text, lock token,
     /// reply body, or nothing). Returns the next actions.
     pub fn complete(&mut self, io: u32, value: Option<String>, now: f64) -> JsValue {
@@ -410,4 +473,16 @@ impl ServerCoreJs {
     pub fn destroy(&mut self) {
         self.inner.destroy()
     }
+}
+
+/// WeChat's encryptedData decrypted with a session_key: the JSON text, or
+/// DECRYPT_FAILED (also for data watermarked for another app).
+#[wasm_bindgen(js_name = decryptDataParts)]
+pub fn decrypt_data_parts(
+    encrypted: &str,
+    iv: &str,
+    session_key: &str,
+    app_id: &str,
+) -> Result<String, JsValue> {
+    crate::core::wxcrypt::decrypt_data(encrypted, iv, session_key, app_id).map_err(to_js)
 }

@@ -1,0 +1,207 @@
+// `wechat.sessions`: the server half of the mini-program login. The Rust
+// core decides everything (one jscode2session per code, tokens stored only
+// as hashes, expiry and renewal, revocation, decryption with the stored
+// session_key); this file checks arguments, supplies the token's entropy
+// and speaks HTTP for Express/Connect, bare node:http and Koa.
+import { randomBytes } from 'node:crypto';
+import { codedError } from '../shared/errors.js';
+import { checkOptions, intIn } from '../shared/options.js';
+import { infoText } from '../shared/info.js';
+
+const unauthorized = (why) => codedError('UNAUTHORIZED', why);
+
+function checked(run) {
+  try {
+    return run();
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+function string(what, v, max) {
+  if (typeof v !== 'string' || v === '' || v.length > max) throw codedError('BAD_INPUT', what + ' must be a non-empty string of at most ' + max + ' characters');
+  return v;
+}
+
+/** The Bearer token of a request's Authorization header, or undefined. */
+export function bearer(header) {
+  if (typeof header !== 'string') return undefined;
+  const m = /^\s*Bearer\s+(\S+)\s*$/i.exec(header);
+  return m ? m[1] : undefined;
+}
+
+// An error as the HTTP status and JSON body a client may see: a code, and
+// WeChat's errcode when it refused; never a message with internals or a stack.
+function httpError(err) {
+  const code = err && typeof err.code === 'string' ? err.code : 'INTERNAL';
+  const status = {
+    UNAUTHORIZED: 401, BAD_INPUT: 400, WECHAT_API: 502, EXCHANGE_FAILED: 502, HTTP_ERROR: 502, NETWORK: 502,
+    TIMEOUT: 504, STORE_UNAVAILABLE: 503, STORE_CORRUPT: 503, RATE_LIMITED: 429, DECRYPT_FAILED: 400,
+  }[code] || 500;
+  const body = { code };
+  if (code === 'WECHAT_API' && typeof err.errcode === 'number') body.errcode = err.errcode;
+  return { status, body };
+}
+
+function send(res, status, body, headers) {
+  if (res.headersSent) return;
+  res.statusCode = status;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.setHeader('cache-control', 'no-store');
+  for (const k of Object.keys(headers || {})) res.setHeader(k, headers[k]);
+  res.end(JSON.stringify(body));
+}
+
+const CHALLENGE = { 'www-authenticate': 'Bearer error="invalid_token"' };
+
+/** A request body as JSON, read with a size cap and a deadline. */
+function readJson(req, limit, timeout) {
+  if (req.body !== undefined && req.body !== null && typeof req.body === 'object' && !Buffer.isBuffer(req.body)) return Promise.resolve(req.body);
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    let size = 0;
+    const timer = setTimeout(() => fail(codedError('TIMEOUT', 'the request body did not arrive in time')), timeout);
+    function fail(err) { clearTimeout(timer); req.removeListener('data', onData); req.resume(); reject(err); }
+    function onData(chunk) {
+      size += chunk.length;
+      if (size > limit) return fail(Object.assign(codedError('BAD_INPUT', 'the body is larger than ' + limit + ' bytes'), { status: 413 }));
+      chunks.push(chunk);
+    }
+    req.on('data', onData);
+    req.on('error', (err) => fail(codedError('BAD_INPUT', 'the body could not be read', { cause: err })));
+    req.on('end', () => {
+      clearTimeout(timer);
+      if (size > limit) return;
+      try {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve(text ? JSON.parse(text) : {});
+      } catch (_) {
+        reject(codedError('BAD_INPUT', 'the body is not JSON'));
+      }
+    });
+  });
+}
+
+const HANDLER_OPTIONS = { data: 'function', limit: intIn(64, 1024 * 1024, 'bytes'), timeout: intIn(1, 600000, 'ms') };
+const GUARD_OPTIONS = { property: 'nonEmptyString' };
+
+export class Sessions {
+  constructor(wechat) {
+    this._core = wechat._core;
+    this._run = (started) => wechat._driver.run(started);
+  }
+
+  /**
+   * Trades a wx.login code for a new session: { token, expiresIn, openid,
+   * unionid? }. Concurrent calls with one code share one jscode2session.
+   */
+  login(code, options) {
+    return checked(() => {
+      string('the code', code, 512);
+      const o = checkOptions('sessions.login', options, { data: 'object' });
+      const data = o.data === undefined ? undefined : infoText(o.data);
+      return this._run(this._core.startLogin(code, randomBytes(32), data, Date.now())).then(JSON.parse);
+    });
+  }
+
+  /** The session of a token (frozen): { openid, unionid?, createdAt, expiresAt, data }; UNAUTHORIZED otherwise. */
+  verify(token) {
+    if (typeof token !== 'string') return Promise.reject(unauthorized('no token'));
+    return this._run(this._core.startVerify(token, Date.now()));
+  }
+
+  revoke(token) {
+    if (typeof token !== 'string') return Promise.reject(unauthorized('no token'));
+    return this._run(this._core.startRevoke(token, Date.now())).then(() => undefined);
+  }
+
+  /** Revokes every session of a user; resolves how many there were. */
+  revokeUser(openid) {
+    return checked(() => this._run(this._core.startRevokeUser(string('the openid', openid, 256), Date.now())).then(Number));
+  }
+
+  /** WeChat's encryptedData decrypted with the session's stored session_key (its watermark checked). */
+  decrypt(token, encryptedData, iv) {
+    return checked(() => {
+      if (typeof token !== 'string') throw unauthorized('no token');
+      string('encryptedData', encryptedData, 350 * 1024);
+      string('iv', iv, 64);
+      return this._run(this._core.startDecrypt(token, encryptedData, iv, Date.now())).then(JSON.parse);
+    });
+  }
+
+  /**
+   * POST JSON { code, ... } -> 200 { token, expiresIn }: the client's default
+   * exchange (`loginUrl`). `data(body, req)` may return what to keep with the
+   * session. 400 for a missing code, 413 for a body over `limit` (16 KiB),
+   * 502 when WeChat refuses; never a stack trace.
+   */
+  loginHandler(options) {
+    const o = checkOptions('sessions.loginHandler', options, HANDLER_OPTIONS);
+    const limit = o.limit || 16 * 1024, timeout = o.timeout || 10000;
+    return (req, res) => {
+      if (req.method !== 'POST') return send(res, 405, { code: 'BAD_INPUT' }, { allow: 'POST' });
+      readJson(req, limit, timeout)
+        .then((body) => {
+          if (!body || typeof body.code !== 'string' || !body.code) throw codedError('BAD_INPUT', 'the body has no code');
+          return Promise.resolve(o.data ? o.data(body, req) : undefined).then((data) => this.login(body.code, { data }));
+        })
+        .then((s) => send(res, 200, { token: s.token, expiresIn: s.expiresIn }), (err) => {
+          const { status, body } = httpError(err);
+          send(res, err && err.status === 413 ? 413 : status, body);
+        });
+    };
+  }
+
+  /**
+   * Express/Connect/node:http guard: a valid Bearer token puts the session on
+   * `req[property]` (default `req.wxsession`) and calls next(); otherwise 401
+   * with `WWW-Authenticate: Bearer error="invalid_token"` and { code }.
+   */
+  middleware(options) {
+    const o = checkOptions('sessions.middleware', options, GUARD_OPTIONS);
+    const property = o.property || 'wxsession';
+    return (req, res, next) => {
+      this.verify(bearer(req.headers && req.headers.authorization)).then((session) => {
+        req[property] = session;
+        if (typeof next === 'function') next();
+      }, (err) => {
+        const { status, body } = httpError(err);
+        send(res, status, body, status === 401 ? CHALLENGE : undefined);
+      });
+    };
+  }
+
+  /** The same guard for Koa: the session on `ctx.state[property]`. */
+  koa(options) {
+    const o = checkOptions('sessions.koa', options, GUARD_OPTIONS);
+    const property = o.property || 'wxsession';
+    return async (ctx, next) => {
+      let session;
+      try {
+        session = await this.verify(bearer(ctx.get('authorization')));
+      } catch (err) {
+        const { status, body } = httpError(err);
+        ctx.status = status;
+        if (status === 401) ctx.set('www-authenticate', CHALLENGE['www-authenticate']);
+        ctx.body = body;
+        return;
+      }
+      ctx.state[property] = session;
+      await next();
+    };
+  }
+
+  /** The login route for Koa (`router.post('/auth/login', sessions.koaLogin())`). */
+  koaLogin(options) {
+    const handler = this.loginHandler(options);
+    return (ctx) => new Promise((resolve) => {
+      ctx.respond = false; // the handler writes the response itself
+      const res = ctx.res;
+      res.once('finish', resolve);
+      res.once('close', resolve);
+      if (ctx.request.body !== undefined) ctx.req.body = ctx.request.body;
+      handler(ctx.req, res);
+    });
+  }
+}
