@@ -249,8 +249,41 @@ impl<P: Payload> ServerCore<P> {
         self.store.signature_live(handle, now)
     }
 
+    /// The handle of the signature for a page URL (its `#…` dropped).
     pub fn signature_handle(&self, url: &str) -> Option<u64> {
-        self.store.signature_handle(url)
+        self.store
+            .signature_handle(crate::core::signature::signed_url(url))
+    }
+
+    /// Whether a signature view a host remembered by handle may be served
+    /// now: everything `signature_hit` checks (the ticket known, fresh and
+    /// usable; the signature made with it), without the URL crossing again.
+    pub fn signature_view_live(&mut self, handle: u64, now: u64) -> bool {
+        self.credential_hit(&Which::Ticket, now).is_some() && self.store.signature_live(handle, now)
+    }
+
+    /// A `save*`/`update*` done at once when it needs no I/O: a store
+    /// without a backend, or a plain save (written by the next flush).
+    /// None: start `Op::Save` (an update of a key not read yet, or one to
+    /// write through).
+    pub fn save_now(
+        &mut self,
+        kind: Kind,
+        id: &str,
+        incoming: crate::core::store::Incoming<P>,
+        flush: bool,
+        now: u64,
+    ) -> Option<Result<P, Error>> {
+        let needs_io = self.settings.has_backend
+            && (flush || (incoming.merge && !self.store.is_known(kind, id)));
+        if needs_io {
+            return None;
+        }
+        if let Err(e) = crate::core::store::record::check_id(kind, id) {
+            return Some(Err(e));
+        }
+        let base = self.store.record(kind, id, now).cloned();
+        Some(self.store.save_onto(kind, id, base.as_ref(), incoming, now))
     }
 
     /// A record read ahead of need (a store's start-up preload).

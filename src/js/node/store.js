@@ -91,6 +91,9 @@ export class Store {
     // A plain save keeps a frozen copy sharing the caller's strings (no
     // second copy of each string from parsing the text again).
     const made = merge ? undefined : frozenCopy(info);
+    // Saves that need no I/O are done in one call; the rest run as operations.
+    const done = this._core.saveNow(kind, id, text, made, merge, flush, Date.now());
+    if (done !== true) return done instanceof Error ? Promise.reject(done) : Promise.resolve(done);
     return this._driver.run(this._core.startSave(kind, id, text, made, merge, flush, Date.now()));
   }
 

@@ -78,6 +78,7 @@ export class Wechat {
     this._foreign = own && o.store !== undefined;
     this._core = store._core;
     this._driver = store._driver;
+    this._views = new Map();
     this.jssdk = { getSignature: (url, opts) => this._signature(url, opts) };
     this.oauth = {
       getAccessToken: (code, key) => this._oauthExchange(code, key),
@@ -145,17 +146,37 @@ export class Wechat {
 
   /** -> { appId, timestamp, nonceStr, signature, url } for wx.config (frozen). */
   _signature(url, options) {
+    if (options === undefined) {
+      // The cached path: a view served before, still good by the core's word.
+      const known = this._views.get(url);
+      if (known !== undefined && this._core.signatureViewLive(known.handle, Date.now())) return Promise.resolve(known.view);
+    }
     if (typeof url !== 'string' || url === '') return Promise.reject(badInput('getSignature needs the page URL (a string)'));
     return checked(() => {
       const force = forceOf(options);
       if (!force) {
         const hit = this._core.signatureHit(url, Date.now());
-        if (hit !== undefined) return Promise.resolve(hit);
+        if (hit !== undefined) {
+          this._remember(url, hit);
+          return Promise.resolve(hit);
+        }
       }
-      const signed = this._run(this._core.startSignature(url, force, Date.now()));
+      const signed = this._run(this._core.startSignature(url, force, Date.now())).then((view) => {
+        this._remember(url, view);
+        return view;
+      });
       // A wechat-jssdk store is its owner's cache: write through to it.
       return this._foreign ? signed.then((v) => this._store.flush().then(() => v, () => v)) : signed;
     });
+  }
+
+  // url -> { handle, view } of a signature view served, so the next call for
+  // that URL asks the core with two numbers; bounded.
+  _remember(url, view) {
+    const handle = this._core.signatureHandle(url);
+    if (handle === undefined) return;
+    if (this._views.size >= 10000) this._views.clear();
+    this._views.set(url, { handle, view });
   }
 
   /** Exchanges an OAuth code (once, even if asked concurrently) and stores the token under `key` (default: the openid). */

@@ -220,6 +220,14 @@ impl ServerCoreJs {
             && self.inner.signature_live(handle as u64, ms(now))
     }
 
+    /// Whether a signature view the glue remembered under this handle may
+    /// be served now (the cached `jssdk.getSignature`).
+    #[wasm_bindgen(js_name = signatureViewLive)]
+    pub fn signature_view_live(&mut self, handle: f64, now: f64) -> bool {
+        (0.0..=9_007_199_254_740_991.0).contains(&handle)
+            && self.inner.signature_view_live(handle as u64, ms(now))
+    }
+
     /// A record read ahead of need (MongoStore's start-up preload).
     pub fn preload(
         &mut self,
@@ -258,6 +266,33 @@ impl ServerCoreJs {
             },
             now,
         )
+    }
+
+    /// A save or update done at once when it needs no I/O: the stored
+    /// payload, `true` when only `startSave` can do it, or a coded Error
+    /// to reject with (returned, not thrown: a hot path).
+    #[wasm_bindgen(js_name = saveNow)]
+    #[allow(clippy::too_many_arguments)] // a typed boundary signature, one argument per field
+    pub fn save_now(
+        &mut self,
+        kind_: StoreKind,
+        id: &str,
+        info: &str,
+        made: JsValue,
+        merge: bool,
+        flush: bool,
+        now: f64,
+    ) -> JsValue {
+        let made = (!made.is_undefined()).then_some(JsInfo(made));
+        let incoming = crate::core::store::Incoming { info, merge, made };
+        match self
+            .inner
+            .save_now(kind(kind_), id, incoming, flush, ms(now))
+        {
+            None => JsValue::TRUE,
+            Some(Ok(p)) => p.0,
+            Some(Err(e)) => to_js(e),
+        }
     }
 
     /// `made`: a deep-frozen copy of the info the glue made (sharing the
