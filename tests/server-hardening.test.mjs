@@ -213,3 +213,20 @@ test('garbage under the global record heals after one refresh with exactly one f
     await fake.close();
   }
 }));
+
+test('updateSignature lands when the signature cache is full of unwritten entries; a re-read keeps memory until the backend answers', async () => {
+  const backend = memoryBackend();
+  backend.map.set('sig:https://old.test/', JSON.stringify({ v: 1, expiresAt: null, info: { signature: 'old', keep: 1 } }));
+  const store = new Store({ backend, noInterval: true, maxSignatures: 3 });
+  for (let i = 0; i < 5; i++) await store.saveSignature(`https://a.test/${i}`, { signature: 's' + i });
+  const merged = await store.updateSignature('https://old.test/', { signature: 'new' });
+  assert.deepEqual({ ...merged }, { signature: 'new', keep: 1 });
+  await store.flush();
+  assert.deepEqual(JSON.parse(backend.map.get('sig:https://old.test/')).info, { signature: 'new', keep: 1 });
+  // A backend that fails for a while: what memory holds keeps serving.
+  const flaky = memoryBackend();
+  const wechatStore = new Store({ backend: flaky, noInterval: true });
+  await wechatStore.updateGlobalToken({ accessToken: 'A', expires_in: 7200 });
+  flaky.get = async () => { throw new Error('down'); };
+  assert.equal((await wechatStore.getGlobalToken()).accessToken, 'A');
+});
