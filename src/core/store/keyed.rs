@@ -128,10 +128,59 @@ struct Cell<V> {
     generation: u32,
 }
 
+/// Cells in fixed-size chunks: a growing store never holds a doubled,
+/// half-empty array (at 100k signatures that was ~25 bytes each).
+const CHUNK: usize = 1024;
+
+#[derive(Debug)]
+struct Cells<V> {
+    chunks: Vec<Vec<Cell<V>>>,
+    len: usize,
+}
+
+impl<V> Cells<V> {
+    fn get(&self, slot: u32) -> Option<&Cell<V>> {
+        let i = slot as usize;
+        self.chunks.get(i / CHUNK)?.get(i % CHUNK)
+    }
+
+    fn get_mut(&mut self, slot: u32) -> Option<&mut Cell<V>> {
+        let i = slot as usize;
+        self.chunks.get_mut(i / CHUNK)?.get_mut(i % CHUNK)
+    }
+
+    fn push(&mut self, cell: Cell<V>) -> u32 {
+        if self.len % CHUNK == 0 {
+            self.chunks.push(Vec::with_capacity(CHUNK));
+        }
+        let last = self.chunks.len() - 1;
+        self.chunks[last].push(cell);
+        self.len += 1;
+        (self.len - 1) as u32
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Cell<V>> {
+        self.chunks.iter().flatten()
+    }
+}
+
+impl<V> std::ops::Index<u32> for Cells<V> {
+    type Output = Cell<V>;
+    fn index(&self, slot: u32) -> &Cell<V> {
+        self.get(slot).expect("a slot the index holds")
+    }
+}
+
+impl<V> std::ops::IndexMut<u32> for Cells<V> {
+    fn index_mut(&mut self, slot: u32) -> &mut Cell<V> {
+        self.get_mut(slot).expect("a slot the index holds")
+    }
+}
+
 #[derive(Debug)]
 pub struct Keyed<V> {
     index: BTreeMap<Owned, u32>,
-    cells: Vec<Cell<V>>,
+    cells: Cells<V>,
     free: Vec<u32>,
 }
 
@@ -139,7 +188,10 @@ impl<V> Default for Keyed<V> {
     fn default() -> Self {
         Keyed {
             index: BTreeMap::new(),
-            cells: Vec::new(),
+            cells: Cells {
+                chunks: Vec::new(),
+                len: 0,
+            },
             free: Vec::new(),
         }
     }
@@ -152,12 +204,12 @@ impl<V> Keyed<V> {
     }
 
     pub fn get(&self, key: &str) -> Option<&V> {
-        self.cells[self.slot(key)? as usize].value.as_ref()
+        self.cells[self.slot(key)?].value.as_ref()
     }
 
     pub fn get_mut(&mut self, key: &str) -> Option<&mut V> {
         let slot = self.slot(key)?;
-        self.cells[slot as usize].value.as_mut()
+        self.cells[slot].value.as_mut()
     }
 
     pub fn contains_key(&self, key: &str) -> bool {
@@ -168,13 +220,13 @@ impl<V> Keyed<V> {
         let slot = self.slot(key)?;
         Some(Handle {
             slot,
-            generation: self.cells[slot as usize].generation,
+            generation: self.cells[slot].generation,
         })
     }
 
     /// The value behind a handle, if that entry is still there.
     pub fn by_handle_mut(&mut self, handle: Handle) -> Option<&mut V> {
-        let cell = self.cells.get_mut(handle.slot as usize)?;
+        let cell = self.cells.get_mut(handle.slot)?;
         if cell.generation & ((1 << Handle::GEN_BITS) - 1) != handle.generation {
             return None;
         }
@@ -186,22 +238,19 @@ impl<V> Keyed<V> {
     /// value learns that it changed.
     pub fn insert(&mut self, key: String, value: V) -> Option<V> {
         if let Some(slot) = self.slot(&key) {
-            let cell = &mut self.cells[slot as usize];
+            let cell = &mut self.cells[slot];
             cell.generation = cell.generation.wrapping_add(1);
             return cell.value.replace(value);
         }
         let slot = match self.free.pop() {
             Some(slot) => {
-                self.cells[slot as usize].value = Some(value);
+                self.cells[slot].value = Some(value);
                 slot
             }
-            None => {
-                self.cells.push(Cell {
-                    value: Some(value),
-                    generation: 0,
-                });
-                (self.cells.len() - 1) as u32
-            }
+            None => self.cells.push(Cell {
+                value: Some(value),
+                generation: 0,
+            }),
         };
         self.index.insert(
             Owned {
@@ -216,7 +265,7 @@ impl<V> Keyed<V> {
     pub fn remove(&mut self, key: &str) -> Option<V> {
         let probe = (hash(key), key);
         let slot = self.index.remove(&probe as &dyn HashedKey)?;
-        let cell = &mut self.cells[slot as usize];
+        let cell = &mut self.cells[slot];
         // A new generation: handles to what was here no longer match.
         cell.generation = cell.generation.wrapping_add(1);
         self.free.push(slot);
@@ -231,12 +280,9 @@ impl<V> Keyed<V> {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&String, &V)> {
-        self.index.iter().filter_map(|(k, slot)| {
-            self.cells[*slot as usize]
-                .value
-                .as_ref()
-                .map(|v| (&k.key, v))
-        })
+        self.index
+            .iter()
+            .filter_map(|(k, slot)| self.cells[*slot].value.as_ref().map(|v| (&k.key, v)))
     }
 
     pub fn values(&self) -> impl Iterator<Item = &V> {
