@@ -10,6 +10,7 @@
 //! refreshing the token, signing one URL), so concurrent callers join one.
 
 pub mod config;
+mod guard;
 pub mod io;
 mod need;
 mod refresh;
@@ -156,6 +157,9 @@ pub(crate) struct Cx<'a, P> {
     pub rng: &'a mut Drbg,
     pub flush: &'a mut FlushState,
     pub manual: &'a mut Vec<u64>,
+    /// Locks held inside this process (name -> until), for backends
+    /// without a lock of their own.
+    pub local_locks: &'a mut BTreeMap<String, u64>,
     pub now: u64,
 }
 
@@ -175,6 +179,7 @@ pub struct ServerCore<P> {
     rng: Drbg,
     flush: FlushState,
     manual: Vec<u64>,
+    local_locks: BTreeMap<String, u64>,
     slots: Vec<Option<Slot_<P>>>,
     free: Vec<u32>,
     ios: BTreeMap<IoId, (u32, usize)>,
@@ -201,6 +206,7 @@ impl<P: Payload> ServerCore<P> {
             rng,
             flush: FlushState::default(),
             manual: Vec::new(),
+            local_locks: BTreeMap::new(),
             slots: Vec::new(),
             free: Vec::new(),
             ios: BTreeMap::new(),
@@ -401,6 +407,7 @@ impl<P: Payload> ServerCore<P> {
                 rng: &mut self.rng,
                 flush: &mut self.flush,
                 manual: &mut self.manual,
+                local_locks: &mut self.local_locks,
                 now,
             };
             task.resume(&mut cx, event)

@@ -1,28 +1,39 @@
 //! App sessions: the server half of the mini-program login. `login` trades
-//! a wx.login code for a new random token (the client's Bearer token);
-//! only the token's SHA-256 is stored, with the user's openid, unionid and
-//! the caller's data, under a TTL. The user's record (wechat-jssdk's MP
-//! session: openid, session_key, unionid) also lists their sessions, so
-//! `revokeUser` is one read and one batch. The session_key stays in that
-//! record: no result, error or log line carries it.
+//! a wx.login code for a new random token (the client's Bearer token); only
+//! its SHA-256 is stored (`sess:<hash>`), with the user's openid, unionid and
+//! the caller's data, under a TTL. Per user, `mp:<openid>` is wechat-jssdk's
+//! MP session (openid, session_key, unionid) and `idx:<openid>` lists their
+//! sessions, so `revokeUser` is one read and one batch. The session_key
+//! stays in its record: no result, error or log line carries it.
 //!
-//! Sessions are read from the backend on every `verify` (one GET), never
-//! from a process's memory: a session revoked by one process is refused by
-//! all of them at once.
+//! Every change to a user's sessions (login, renewal, revoke, revokeUser)
+//! runs under the user's lock, and a renewal re-reads the session under it:
+//! a revoke can never be undone by a renewal that read before it. Sessions
+//! are read from the backend on every `verify` (one GET), never from a
+//! process's memory, so a revoke in one process counts in all at once.
 
-use super::io::{Io, Out};
-use super::{wechat, Cx, Event, Next};
+use super::guard::{Guard, Step};
+use super::io::{Answer, Io, Out};
+use super::{Cx, Event, Next};
 use crate::core::error::{Error, ErrorCode};
 use crate::core::json_object::RawObject;
-use crate::core::store::record::{json_str, object_text, MAX_INFO_LEN};
+use crate::core::store::record::{json_str, object_text};
 use crate::core::store::{Kind, Payload, Record};
-use crate::core::wxcrypt::{base64url, decrypt_data, is_token_shaped, token_hash};
+use crate::core::wxcrypt::{decrypt_data, is_token_shaped, token_hash};
 
 /// Sessions listed per user; a new one past this revokes the oldest.
 pub const MAX_SESSIONS_PER_USER: usize = 20;
 
 fn unauthorized(why: &str) -> Error {
     Error::new(ErrorCode::Unauthorized, why)
+}
+
+fn no_wechat() -> Error {
+    Error::new(ErrorCode::BadConfig, "no Wechat is attached to this store")
+}
+
+fn user_lock(openid: &str) -> String {
+    format!("lock:user:{openid}")
 }
 
 /// A record read past the cache: from the backend when there is one.
@@ -33,11 +44,7 @@ fn read<P: Payload>(cx: &Cx<P>, kind: Kind, id: &str) -> Result<Option<Record<P>
     Ok(cx.store.record(kind, id, cx.now).cloned())
 }
 
-fn decoded<P: Payload>(
-    kind: Kind,
-    answer: Result<Option<&str>, Error>,
-    now: u64,
-) -> Result<Option<Record<P>>, Error> {
+fn decoded<P: Payload>(kind: Kind, answer: Answer, now: u64) -> Result<Option<Record<P>>, Error> {
     match answer? {
         None => Ok(None),
         Some(raw) => Ok(Some(Record::decode(kind, raw)?).filter(|r| !r.is_expired(now))),
@@ -51,54 +58,38 @@ fn text_of<P: Payload>(record: &Record<P>, field: &str) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-/// The user's sessions as listed in their record: (token hash, created).
-fn listed<P: Payload>(record: Option<&Record<P>>) -> Vec<(String, i64)> {
-    let Some(obj) = record.and_then(|r| RawObject::parse(&r.payload.to_json()).ok()) else {
+/// A user's sessions from their index: (token hash, created), oldest first.
+/// The index is a JSON object read by the core's linear parser.
+fn listed<P: Payload>(index: Option<&Record<P>>) -> Vec<(String, i64)> {
+    let Some(obj) = index.and_then(|r| RawObject::parse(&r.payload.to_json()).ok()) else {
         return Vec::new();
     };
-    let Some(list) = obj.get_raw("sessions") else {
+    let Some(map) = obj
+        .get_raw("sessions")
+        .and_then(|m| RawObject::parse(m).ok())
+    else {
         return Vec::new();
     };
-    // `[{"h":"…","c":123}, …]`: read as an object's members one by one.
-    let mut out = Vec::new();
-    let inner = list.trim().trim_start_matches('[').trim_end_matches(']');
-    let mut depth = 0usize;
-    let mut start = 0usize;
-    for (i, c) in inner.char_indices() {
-        match c {
-            '{' => {
-                if depth == 0 {
-                    start = i;
-                }
-                depth += 1;
-            }
-            '}' => {
-                depth = depth.saturating_sub(1);
-                if depth == 0 {
-                    if let Ok(o) = RawObject::parse(&inner[start..=i]) {
-                        if let (Some(h), Some(c)) = (o.get_str("h"), o.get_int("c")) {
-                            if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) {
-                                out.push((h, c));
-                            }
-                        }
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
+    let mut out: Vec<(String, i64)> = map
+        .members()
+        .filter(|(h, _)| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(|(h, c)| (h.to_owned(), c.parse().unwrap_or(0)))
+        .collect();
+    out.sort_by_key(|(_, c)| *c);
     out
 }
 
-fn sessions_json(list: &[(String, i64)]) -> String {
-    let items: Vec<String> = list
-        .iter()
-        .map(|(h, c)| object_text(&[("h", json_str(h)), ("c", c.to_string())]))
-        .collect();
-    format!("[{}]", items.join(","))
+fn index_text(openid: &str, sessions: &[(String, i64)]) -> String {
+    let map = object_text(
+        &sessions
+            .iter()
+            .map(|(h, c)| (h.as_str(), c.to_string()))
+            .collect::<Vec<_>>(),
+    );
+    object_text(&[("openid", json_str(openid)), ("sessions", map)])
 }
 
-/// Writes a record the core built now (put, then the backend write).
+/// Stores a record the core built and asks for its backend write.
 fn write_now<P: Payload>(cx: &mut Cx<P>, kind: Kind, id: &str, record: Record<P>) -> Option<Io> {
     cx.store.put(kind, id, record, cx.now);
     let w = cx.store.write_now(kind, id, cx.now)?;
@@ -109,25 +100,35 @@ fn write_now<P: Payload>(cx: &mut Cx<P>, kind: Kind, id: &str, record: Record<P>
     })
 }
 
-fn written<P: Payload>(cx: &mut Cx<P>, kind: Kind, id: &str, ok: bool) {
-    let key = kind.key(id);
-    cx.store.write_done(&key, ok, cx.now);
-    cx.store.drop_clean(kind, id);
+/// A session write is done: with a backend the record leaves memory whether
+/// it landed or not (it is read from the backend each time, and a failed
+/// write must not be sent again later by a flush, outside the user's lock).
+fn settle<P: Payload>(cx: &mut Cx<P>, kind: Kind, id: &str, ok: bool) {
+    cx.store.write_done(&kind.key(id), ok, cx.now);
+    if cx.settings.has_backend {
+        cx.store.remove_now(kind, id);
+    }
 }
 
-/// `verify`, and the first half of `decrypt`.
+/// `verify` (renewing past half the ttl), and `decrypt`.
 pub(crate) struct VerifyTask {
     hash: String,
     renew: bool,
-    /// Decrypt: (encryptedData, iv), once the session is known.
     decrypt: Option<(String, String)>,
     st: VerifySt,
+    guard: Option<Guard>,
+    /// The renewed session, and the result to hand back after unlocking.
+    outcome: Option<Result<Out<String>, Error>>,
 }
 
+#[derive(PartialEq, Eq)]
 enum VerifySt {
     Reading,
-    Renewing(String),
     ReadingUser,
+    Locking,
+    Rereading,
+    Renewing,
+    Unlocking,
 }
 
 impl VerifyTask {
@@ -144,41 +145,57 @@ impl VerifyTask {
             renew,
             decrypt,
             st: VerifySt::Reading,
+            guard: None,
+            outcome: None,
         })
     }
 
     pub fn resume<P: Payload>(&mut self, cx: &mut Cx<P>, event: Event<P>) -> Next<P> {
         let Some(cfg) = cx.cfg else {
-            return Next::Done(Err(unauthorized("no Wechat is attached to this store")));
+            return Next::Done(Err(no_wechat()));
+        };
+        let app_id = cfg.app_id.clone();
+        let answer = match event {
+            Event::Start => None,
+            Event::Io(_, answer) => Some(answer),
+            Event::Flight(_) => {
+                return Next::Done(Err(unauthorized("a session step arrived out of order")))
+            }
         };
         let now = cx.now;
-        match (&self.st, event) {
-            (VerifySt::Reading, Event::Start) => match read(cx, Kind::AppSession, &self.hash) {
+        match (&self.st, answer) {
+            (VerifySt::Reading, None) => match read(cx, Kind::AppSession, &self.hash) {
                 Ok(record) => self.found(cx, record),
                 Err(io) => Next::Io(io),
             },
-            (VerifySt::Reading, Event::Io(_, answer)) => {
-                match decoded(Kind::AppSession, answer, now) {
-                    Ok(record) => self.found(cx, record),
-                    Err(e) => Next::Done(Err(e)),
+            (VerifySt::Reading, Some(answer)) => match decoded(Kind::AppSession, answer, now) {
+                Ok(record) => self.found(cx, record),
+                Err(e) => Next::Done(Err(e)),
+            },
+            (VerifySt::ReadingUser, Some(answer)) => match decoded(Kind::MpSession, answer, now) {
+                Ok(user) => self.decrypt_with(&app_id, user),
+                Err(e) => Next::Done(Err(e)),
+            },
+            (VerifySt::Locking, Some(answer)) => {
+                let step = self.guard.as_mut().map(|g| g.answered(cx, answer));
+                self.locked(cx, step)
+            }
+            (VerifySt::Rereading, Some(answer)) => {
+                match decoded::<P>(Kind::AppSession, answer, now) {
+                    Ok(record) => self.renew_under_lock(cx, record),
+                    Err(e) => self.finish(cx, Err(e)),
                 }
             }
-            (VerifySt::Renewing(_), Event::Io(_, answer)) => {
+            (VerifySt::Renewing, Some(answer)) => {
                 // A failed renewal leaves the session as it was: still valid.
-                written(cx, Kind::AppSession, &self.hash, answer.is_ok());
-                let VerifySt::Renewing(payload) =
-                    std::mem::replace(&mut self.st, VerifySt::Reading)
-                else {
-                    unreachable!()
-                };
-                Next::Done(Ok(Out::Info(Some(P::from_json(&payload)))))
+                settle(cx, Kind::AppSession, &self.hash, answer.is_ok());
+                let result = self
+                    .outcome
+                    .take()
+                    .unwrap_or_else(|| Err(unauthorized("lost renewal")));
+                self.finish(cx, result)
             }
-            (VerifySt::ReadingUser, Event::Io(_, answer)) => {
-                match decoded(Kind::MpSession, answer, now) {
-                    Ok(user) => self.decrypt_with(cfg.app_id.as_str(), user),
-                    Err(e) => Next::Done(Err(e)),
-                }
-            }
+            (VerifySt::Unlocking, Some(_)) => self.done(),
             _ => Next::Done(Err(unauthorized("a session step arrived out of order"))),
         }
     }
@@ -190,40 +207,105 @@ impl VerifyTask {
             )));
         };
         let Some(cfg) = cx.cfg else {
-            return Next::Done(Err(unauthorized("no Wechat is attached to this store")));
+            return Next::Done(Err(no_wechat()));
         };
         if self.decrypt.is_some() {
             let Some(openid) = text_of(&record, "openid") else {
                 return Next::Done(Err(unauthorized("the session names no user")));
             };
+            let app_id = cfg.app_id.clone();
             self.st = VerifySt::ReadingUser;
             return match read(cx, Kind::MpSession, &openid) {
-                Ok(user) => self.decrypt_with(&cfg.app_id.clone(), user),
+                Ok(user) => self.decrypt_with(&app_id, user),
                 Err(io) => Next::Io(io),
             };
         }
-        let now = cx.now;
         let ttl = cfg.session_ttl_ms;
         let used_late = record
             .expires_at
-            .is_some_and(|e| e.saturating_sub(now) < ttl / 2);
+            .is_some_and(|e| e.saturating_sub(cx.now) < ttl / 2);
         if !(self.renew && cfg.session_renew && used_late) {
             return Next::Done(Ok(Out::Info(Some(record.payload))));
         }
-        // Sliding expiry: used after half its life, it lives another ttl.
+        // Sliding expiry, under the user's lock and only if the session is
+        // still there when read again under it (a revoke may have won).
+        let openid = text_of(&record, "openid").unwrap_or_default();
+        let mut guard = Guard::new(user_lock(&openid), cx);
+        let step = guard.acquire(cx);
+        self.guard = Some(guard);
+        self.locked(cx, Some(step))
+    }
+
+    fn locked<P: Payload>(&mut self, cx: &mut Cx<P>, step: Option<Step>) -> Next<P> {
+        match step {
+            Some(Step::Held) => match read(cx, Kind::AppSession, &self.hash) {
+                Ok(record) => self.renew_under_lock(cx, record),
+                Err(io) => {
+                    self.st = VerifySt::Rereading;
+                    Next::Io(io)
+                }
+            },
+            Some(Step::Io(io)) => {
+                self.st = VerifySt::Locking;
+                Next::Io(io)
+            }
+            Some(Step::Failed(e)) => Next::Done(Err(e)),
+            None => Next::Done(Err(unauthorized("lost lock"))),
+        }
+    }
+
+    fn renew_under_lock<P: Payload>(
+        &mut self,
+        cx: &mut Cx<P>,
+        record: Option<Record<P>>,
+    ) -> Next<P> {
+        let Some(record) = record else {
+            return self.finish(
+                cx,
+                Err(unauthorized("the session is unknown, expired or revoked")),
+            );
+        };
+        let ttl = cx.cfg.map_or(0, |c| c.session_ttl_ms);
+        let now = cx.now;
         let update = object_text(&[("expiresAt", (now + ttl).to_string())]);
         let renewed = match record.merged(Kind::AppSession, &update, now) {
             Ok(r) => r,
-            Err(_) => return Next::Done(Ok(Out::Info(Some(record.payload)))),
+            Err(_) => return self.finish(cx, Ok(Out::Info(Some(record.payload.to_json())))),
         };
         let payload = renewed.payload.to_json();
         match write_now(cx, Kind::AppSession, &self.hash, renewed) {
             Some(io) => {
-                self.st = VerifySt::Renewing(payload);
+                self.outcome = Some(Ok(Out::Info(Some(payload))));
+                self.st = VerifySt::Renewing;
                 Next::Io(io)
             }
-            None => Next::Done(Ok(Out::Info(Some(P::from_json(&payload))))),
+            None => self.finish(cx, Ok(Out::Info(Some(payload)))),
         }
+    }
+
+    /// Releases the lock, then resolves with `result` (payloads as JSON
+    /// text here; `done` turns them back into payloads).
+    fn finish<P: Payload>(
+        &mut self,
+        cx: &mut Cx<P>,
+        result: Result<Out<String>, Error>,
+    ) -> Next<P> {
+        self.outcome = Some(result);
+        match self.guard.as_mut().and_then(|g| g.release(cx)) {
+            Some(io) => {
+                self.st = VerifySt::Unlocking;
+                Next::Io(io)
+            }
+            None => self.done(),
+        }
+    }
+
+    fn done<P: Payload>(&mut self) -> Next<P> {
+        Next::Done(match self.outcome.take() {
+            Some(Ok(Out::Info(Some(text)))) => Ok(Out::Info(Some(P::from_json(&text)))),
+            Some(Err(e)) => Err(e),
+            _ => Err(unauthorized("lost result")),
+        })
     }
 
     fn decrypt_with<P: Payload>(&mut self, app_id: &str, user: Option<Record<P>>) -> Next<P> {
@@ -238,385 +320,6 @@ impl VerifyTask {
     }
 }
 
-/// `login`: one per code (a flight), so WeChat never sees a code twice.
-pub(crate) struct LoginTask {
-    code: String,
-    token: String,
-    data: Option<String>,
-    st: LoginSt,
-    user: Option<(String, String, Option<String>)>,
-    lease: Option<(String, String)>,
-    deadline: u64,
-    left: usize,
-    failure: Option<Error>,
-    writes: Vec<(Kind, String)>,
-    dropped: Vec<String>,
-}
-
-#[derive(Debug, PartialEq, Eq)]
-enum LoginSt {
-    Exchanging,
-    Locking,
-    Sleeping,
-    ReadingUser,
-    Writing,
-    Unlocking,
-}
-
-impl LoginTask {
-    pub fn new(code: String, entropy: [u8; 32], data: Option<String>) -> LoginTask {
-        LoginTask {
-            code,
-            token: base64url(&entropy),
-            data,
-            st: LoginSt::Exchanging,
-            user: None,
-            lease: None,
-            deadline: 0,
-            left: 0,
-            failure: None,
-            writes: Vec::new(),
-            dropped: Vec::new(),
-        }
-    }
-
-    pub fn resume<P: Payload>(&mut self, cx: &mut Cx<P>, event: Event<P>) -> Next<P> {
-        let Some(cfg) = cx.cfg else {
-            return Next::Done(Err(Error::new(
-                ErrorCode::BadConfig,
-                "no Wechat is attached to this store",
-            )));
-        };
-        match (&self.st, event) {
-            (LoginSt::Exchanging, Event::Start) => {
-                self.deadline = cx.now + cfg.wait_ms;
-                Next::Io(Io::Call(wechat::code2session_call(cfg, &self.code)))
-            }
-            (LoginSt::Exchanging, Event::Io(_, answer)) => {
-                let body = match answer {
-                    Ok(body) => body.unwrap_or(""),
-                    Err(e) => return Next::Done(Err(e)),
-                };
-                let obj = match wechat::parse(body) {
-                    Ok(obj) => obj,
-                    Err(e) => return Next::Done(Err(e)),
-                };
-                let text = |f: &str| obj.get_str(f).filter(|s| !s.is_empty());
-                let (Some(openid), Some(key)) = (text("openid"), text("session_key")) else {
-                    return Next::Done(Err(Error::new(
-                        ErrorCode::ExchangeFailed,
-                        "jscode2session answered no openid or session_key",
-                    )));
-                };
-                if openid.len() > 256 || openid.chars().any(char::is_control) {
-                    return Next::Done(Err(Error::new(
-                        ErrorCode::ExchangeFailed,
-                        "jscode2session answered an unusable openid",
-                    )));
-                }
-                self.user = Some((openid, key, text("unionid")));
-                self.lock_or_read(cx, cfg.lock_ttl_ms)
-            }
-            (LoginSt::Locking, Event::Io(_, answer)) => match answer {
-                Ok(Some(token)) => {
-                    let name = self.lock_name();
-                    self.lease = Some((name, token.to_owned()));
-                    self.read_user(cx)
-                }
-                Ok(None) if cx.now < self.deadline => {
-                    self.st = LoginSt::Sleeping;
-                    Next::Io(Io::Sleep { ms: 20 })
-                }
-                Ok(None) => Next::Done(Err(Error::new(
-                    ErrorCode::Timeout,
-                    "another login of this user held its record too long",
-                ))),
-                Err(e) => Next::Done(Err(e)),
-            },
-            (LoginSt::Sleeping, Event::Io(..)) => self.lock_or_read(cx, cfg.lock_ttl_ms),
-            (LoginSt::ReadingUser, Event::Io(_, answer)) => {
-                match decoded(Kind::MpSession, answer, cx.now) {
-                    Ok(user) => self.write(cx, user),
-                    Err(e) => self.finish(Err(e)),
-                }
-            }
-            (LoginSt::Writing, Event::Io(i, answer)) => {
-                if let Some((kind, id)) = self.writes.get(i).cloned() {
-                    written(cx, kind, &id, answer.is_ok());
-                }
-                if let Err(e) = answer {
-                    self.failure.get_or_insert(e);
-                }
-                self.left -= 1;
-                if self.left > 0 {
-                    return Next::Pending;
-                }
-                match self.failure.take() {
-                    Some(e) => self.finish(Err(e)),
-                    None => {
-                        let reply = self.reply(cfg.session_ttl_ms);
-                        self.finish(Ok(reply))
-                    }
-                }
-            }
-            (LoginSt::Unlocking, Event::Io(..)) => Next::Done(
-                self.failure
-                    .take()
-                    .map_or_else(|| Ok(Out::Reply(self.reply(cfg.session_ttl_ms))), Err),
-            ),
-            _ => Next::Done(Err(Error::new(
-                ErrorCode::ExchangeFailed,
-                "a login step arrived out of order",
-            ))),
-        }
-    }
-
-    fn lock_name(&self) -> String {
-        format!(
-            "lock:mp:{}",
-            self.user.as_ref().map_or("", |u| u.0.as_str())
-        )
-    }
-
-    fn lock_or_read<P: Payload>(&mut self, cx: &mut Cx<P>, ttl_ms: u64) -> Next<P> {
-        if cx.settings.can_lock {
-            self.st = LoginSt::Locking;
-            return Next::Io(Io::Lock {
-                name: self.lock_name(),
-                ttl_ms,
-            });
-        }
-        self.read_user(cx)
-    }
-
-    fn read_user<P: Payload>(&mut self, cx: &mut Cx<P>) -> Next<P> {
-        let openid = self.user.as_ref().map(|u| u.0.clone()).unwrap_or_default();
-        match read(cx, Kind::MpSession, &openid) {
-            Ok(user) => self.write(cx, user),
-            Err(io) => {
-                self.st = LoginSt::ReadingUser;
-                Next::Io(io)
-            }
-        }
-    }
-
-    fn write<P: Payload>(&mut self, cx: &mut Cx<P>, user: Option<Record<P>>) -> Next<P> {
-        let Some(cfg) = cx.cfg else {
-            return self.finish(Err(Error::new(
-                ErrorCode::BadConfig,
-                "no Wechat is attached",
-            )));
-        };
-        let (openid, session_key, unionid) = self.user.clone().unwrap_or_default();
-        let now = cx.now;
-        let hash = token_hash(&self.token);
-        let mut fields = vec![("openid", json_str(&openid))];
-        if let Some(u) = &unionid {
-            fields.push(("unionid", json_str(u)));
-        }
-        fields.push(("createdAt", now.to_string()));
-        fields.push(("expiresAt", (now + cfg.session_ttl_ms).to_string()));
-        if let Some(data) = &self.data {
-            fields.push(("data", data.clone()));
-        }
-        let session = object_text(&fields);
-        // The user's record: WeChat's newest session_key (it rotates on every
-        // login) and their sessions, newest last, at most MAX per user.
-        let mut sessions = listed(user.as_ref());
-        sessions.push((hash.clone(), now as i64));
-        if sessions.len() > MAX_SESSIONS_PER_USER {
-            let excess = sessions.len() - MAX_SESSIONS_PER_USER;
-            self.dropped = sessions.drain(..excess).map(|(h, _)| h).collect();
-        }
-        let mut user_fields = vec![
-            ("openid", json_str(&openid)),
-            ("session_key", json_str(&session_key)),
-        ];
-        if let Some(u) = &unionid {
-            user_fields.push(("unionid", json_str(u)));
-        }
-        user_fields.push(("sessions", sessions_json(&sessions)));
-        let user_info = object_text(&user_fields);
-        if session.len() > MAX_INFO_LEN || user_info.len() > MAX_INFO_LEN {
-            return self.finish(Err(Error::new(
-                ErrorCode::BadInput,
-                "the session's data is larger than 64 KiB",
-            )));
-        }
-        let records = (
-            Record::from_info(Kind::AppSession, &session, now),
-            Record::from_info(Kind::MpSession, &user_info, now),
-        );
-        let (Ok(session_rec), Ok(user_rec)) = records else {
-            return self.finish(Err(Error::new(
-                ErrorCode::BadInput,
-                "the session could not be stored",
-            )));
-        };
-        let mut ios = Vec::new();
-        for (kind, id, record) in [
-            (Kind::AppSession, hash, session_rec),
-            (Kind::MpSession, openid, user_rec),
-        ] {
-            if let Some(io) = write_now(cx, kind, &id, record) {
-                self.writes.push((kind, id));
-                ios.push(io);
-            }
-        }
-        for old in std::mem::take(&mut self.dropped) {
-            cx.store.remove_now(Kind::AppSession, &old);
-            if cx.settings.has_backend {
-                self.writes.push((Kind::AppSession, old.clone()));
-                ios.push(Io::Delete {
-                    key: Kind::AppSession.key(&old),
-                });
-            }
-        }
-        if ios.is_empty() {
-            let reply = self.reply(cfg.session_ttl_ms);
-            return self.finish(Ok(reply));
-        }
-        self.st = LoginSt::Writing;
-        self.left = ios.len();
-        Next::Many(ios)
-    }
-
-    fn reply(&self, ttl_ms: u64) -> String {
-        let (openid, _, unionid) = self.user.clone().unwrap_or_default();
-        let mut fields = vec![
-            ("token", json_str(&self.token)),
-            ("expiresIn", (ttl_ms / 1000).to_string()),
-            ("openid", json_str(&openid)),
-        ];
-        if let Some(u) = unionid {
-            fields.push(("unionid", json_str(&u)));
-        }
-        object_text(&fields)
-    }
-
-    fn finish<P: Payload>(&mut self, result: Result<String, Error>) -> Next<P> {
-        if let Err(e) = &result {
-            self.failure = Some(e.clone());
-        }
-        match self.lease.take() {
-            Some((name, token)) => {
-                self.st = LoginSt::Unlocking;
-                Next::Io(Io::Unlock { name, token })
-            }
-            None => Next::Done(result.map(Out::Reply)),
-        }
-    }
-}
-
-/// `revoke(token)` (one session) and `revokeUser(openid)` (all of theirs).
-pub(crate) struct RevokeTask {
-    /// One session's hash, or None: every session of `openid`.
-    hash: Option<String>,
-    openid: String,
-    left: usize,
-    revoked: usize,
-    failure: Option<Error>,
-    reading: bool,
-}
-
-impl RevokeTask {
-    pub fn session(token: &str) -> Result<RevokeTask, Error> {
-        if !is_token_shaped(token) {
-            return Err(unauthorized("the token is missing or malformed"));
-        }
-        Ok(RevokeTask {
-            hash: Some(token_hash(token)),
-            openid: String::new(),
-            left: 0,
-            revoked: 0,
-            failure: None,
-            reading: false,
-        })
-    }
-
-    pub fn user(openid: String) -> RevokeTask {
-        RevokeTask {
-            hash: None,
-            openid,
-            left: 0,
-            revoked: 0,
-            failure: None,
-            reading: false,
-        }
-    }
-
-    pub fn resume<P: Payload>(&mut self, cx: &mut Cx<P>, event: Event<P>) -> Next<P> {
-        match event {
-            Event::Start => {
-                if let Some(hash) = &self.hash {
-                    let known = cx.store.remove_now(Kind::AppSession, hash);
-                    if !cx.settings.has_backend {
-                        return Next::Done(Ok(Out::Reply(u8::from(known).to_string())));
-                    }
-                    self.left = 1;
-                    self.revoked = 1;
-                    return Next::Io(Io::Delete {
-                        key: Kind::AppSession.key(hash),
-                    });
-                }
-                match read(cx, Kind::MpSession, &self.openid) {
-                    Ok(user) => self.revoke_all(cx, user),
-                    Err(io) => {
-                        self.reading = true;
-                        Next::Io(io)
-                    }
-                }
-            }
-            Event::Io(_, answer) if self.reading => {
-                self.reading = false;
-                match decoded(Kind::MpSession, answer, cx.now) {
-                    Ok(user) => self.revoke_all(cx, user),
-                    Err(e) => Next::Done(Err(e)),
-                }
-            }
-            Event::Io(_, answer) => {
-                if let Err(e) = answer {
-                    self.failure.get_or_insert(e);
-                }
-                self.left -= 1;
-                if self.left > 0 {
-                    return Next::Pending;
-                }
-                cx.store.drop_clean(Kind::MpSession, &self.openid);
-                match self.failure.take() {
-                    Some(e) => Next::Done(Err(e)),
-                    None => Next::Done(Ok(Out::Reply(self.revoked.to_string()))),
-                }
-            }
-            Event::Flight(_) => Next::Done(Err(unauthorized("a revoke step arrived out of order"))),
-        }
-    }
-
-    fn revoke_all<P: Payload>(&mut self, cx: &mut Cx<P>, user: Option<Record<P>>) -> Next<P> {
-        let sessions = listed(user.as_ref());
-        self.revoked = sessions.len();
-        let mut ios = Vec::new();
-        for (hash, _) in &sessions {
-            cx.store.remove_now(Kind::AppSession, hash);
-            if cx.settings.has_backend {
-                ios.push(Io::Delete {
-                    key: Kind::AppSession.key(hash),
-                });
-            }
-        }
-        // The user's record stays (its session_key still decrypts), listing none.
-        if let Some(user) = user.filter(|_| !sessions.is_empty()) {
-            let update = object_text(&[("sessions", "[]".to_owned())]);
-            if let Ok(record) = user.merged(Kind::MpSession, &update, cx.now) {
-                if let Some(io) = write_now(cx, Kind::MpSession, &self.openid, record) {
-                    ios.push(io);
-                }
-            }
-        }
-        if ios.is_empty() {
-            return Next::Done(Ok(Out::Reply(self.revoked.to_string())));
-        }
-        self.left = ios.len();
-        Next::Many(ios)
-    }
-}
+#[path = "sessions_write.rs"]
+mod write;
+pub(crate) use write::{LoginTask, RevokeTask};

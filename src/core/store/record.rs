@@ -21,6 +21,9 @@ pub enum Kind {
     /// An app session (the server's "third-party session") under the
     /// SHA-256 of its token.
     AppSession,
+    /// A user's app sessions (token hash -> created), under the openid: a
+    /// record of its own, so wechat-jssdk's setMPSession never touches it.
+    SessionIndex,
 }
 
 impl Kind {
@@ -39,7 +42,6 @@ impl Kind {
             "oauth" => Ok(Kind::OAuth),
             "card" => Ok(Kind::Card),
             "mp" => Ok(Kind::MpSession),
-            "session" => Ok(Kind::AppSession),
             _ => Err(Error::new(
                 ErrorCode::BadInput,
                 "kind must be global, signature, oauth, card or mp",
@@ -65,6 +67,7 @@ impl Kind {
             Kind::OAuth => "oauth:",
             Kind::MpSession => "mp:",
             Kind::AppSession => "sess:",
+            Kind::SessionIndex => "idx:",
         };
         // Not format!: this runs on every memory hit.
         let mut key = String::with_capacity(prefix.len() + id.len());
@@ -180,7 +183,7 @@ pub fn meta_of(kind: Kind, obj: &RawObject) -> Meta {
         Kind::Global => Meta::global(obj),
         Kind::OAuth => Meta::oauth(obj),
         Kind::Signature => Meta::signature(obj),
-        Kind::Card | Kind::MpSession | Kind::AppSession => Meta::default(),
+        Kind::Card | Kind::MpSession | Kind::AppSession | Kind::SessionIndex => Meta::default(),
     }
 }
 

@@ -1,0 +1,480 @@
+//! The writing half of app sessions: `login` and the revokes. Each change
+//! to a user's sessions runs under `lock:user:<openid>` and reads the
+//! user's index inside it, so two of them (in one process or many) never
+//! build on the same old index.
+
+use super::{
+    decoded, index_text, listed, no_wechat, read, settle, unauthorized, user_lock, write_now,
+    MAX_SESSIONS_PER_USER,
+};
+use crate::core::error::{Error, ErrorCode};
+use crate::core::server::guard::{Guard, Step};
+use crate::core::server::io::{Answer, Io, Out};
+use crate::core::server::{wechat, Cx, Event, Next};
+use crate::core::store::record::{json_str, object_text, MAX_INFO_LEN};
+use crate::core::store::{Kind, Payload, Record};
+use crate::core::wxcrypt::{base64url, is_token_shaped, token_hash};
+
+/// One I/O of a batch, with the record it writes (settled once answered).
+type Batched = (Io, Option<(Kind, String)>);
+
+/// The part every locked section shares: the guard, the writes in flight
+/// and the result to hand back once the lock is released.
+#[derive(Default)]
+struct Section {
+    guard: Option<Guard>,
+    /// What each I/O of the batch in flight wrote, by its index (None for
+    /// deletes, which need no settling).
+    writes: Vec<Option<(Kind, String)>>,
+    left: usize,
+    failure: Option<Error>,
+    outcome: Option<Result<String, Error>>,
+}
+
+impl Section {
+    fn lock<P: Payload>(&mut self, cx: &mut Cx<P>, openid: &str) -> Step {
+        let mut guard = Guard::new(user_lock(openid), cx);
+        let step = guard.acquire(cx);
+        self.guard = Some(guard);
+        step
+    }
+
+    fn answered<P: Payload>(&mut self, cx: &mut Cx<P>, answer: Answer) -> Step {
+        match self.guard.as_mut() {
+            Some(g) => g.answered(cx, answer),
+            None => Step::Failed(unauthorized("lost lock")),
+        }
+    }
+
+    /// Sends a batch; None when there is nothing to send.
+    fn send<P>(&mut self, ios: Vec<Batched>) -> Option<Next<P>> {
+        if ios.is_empty() {
+            return None;
+        }
+        self.left = ios.len();
+        let (ios, writes): (Vec<Io>, Vec<_>) = ios.into_iter().unzip();
+        self.writes = writes;
+        Some(Next::Many(ios))
+    }
+
+    /// One answer of the batch; true once all are in.
+    fn landed<P: Payload>(&mut self, cx: &mut Cx<P>, i: usize, answer: Answer) -> bool {
+        if let Some(Some((kind, id))) = self.writes.get(i).cloned() {
+            settle(cx, kind, &id, answer.is_ok());
+        }
+        if let Err(e) = answer {
+            self.failure.get_or_insert(e);
+        }
+        self.left = self.left.saturating_sub(1);
+        self.left == 0
+    }
+
+    /// Releases the lock (the I/O to perform, if any) and keeps `result`.
+    fn finish<P: Payload>(&mut self, cx: &mut Cx<P>, result: Result<String, Error>) -> Option<Io> {
+        self.outcome = Some(match self.failure.take() {
+            Some(e) => Err(e),
+            None => result,
+        });
+        self.guard.as_mut().and_then(|g| g.release(cx))
+    }
+
+    fn done<P>(&mut self) -> Next<P> {
+        Next::Done(
+            self.outcome
+                .take()
+                .unwrap_or_else(|| Err(unauthorized("lost result")))
+                .map(Out::Reply),
+        )
+    }
+}
+
+/// A record to write, with what the batch settles once it is answered.
+fn set_io<P: Payload>(
+    cx: &mut Cx<P>,
+    kind: Kind,
+    id: &str,
+    info: &str,
+) -> Result<Option<Batched>, Error> {
+    let record = Record::from_info(kind, info, cx.now)?;
+    Ok(write_now(cx, kind, id, record).map(|io| (io, Some((kind, id.to_owned())))))
+}
+
+/// Deletes a session everywhere: memory now, the backend in the batch.
+fn delete_io<P: Payload>(cx: &mut Cx<P>, hash: &str) -> Option<Batched> {
+    cx.store.remove_now(Kind::AppSession, hash);
+    cx.settings.has_backend.then(|| {
+        (
+            Io::Delete {
+                key: Kind::AppSession.key(hash),
+            },
+            None,
+        )
+    })
+}
+
+/// `login`: one per code (a flight), so WeChat never sees a code twice.
+pub(crate) struct LoginTask {
+    code: String,
+    token: String,
+    data: Option<String>,
+    st: LoginSt,
+    /// (openid, session_key, unionid) from WeChat.
+    user: Option<(String, String, Option<String>)>,
+    section: Section,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum LoginSt {
+    Exchanging,
+    Locking,
+    ReadingIndex,
+    Writing,
+    Unlocking,
+}
+
+impl LoginTask {
+    pub fn new(code: String, entropy: [u8; 32], data: Option<String>) -> LoginTask {
+        LoginTask {
+            code,
+            token: base64url(&entropy),
+            data,
+            st: LoginSt::Exchanging,
+            user: None,
+            section: Section::default(),
+        }
+    }
+
+    pub fn resume<P: Payload>(&mut self, cx: &mut Cx<P>, event: Event<P>) -> Next<P> {
+        let Some(cfg) = cx.cfg else {
+            return Next::Done(Err(no_wechat()));
+        };
+        let (i, answer) = match event {
+            Event::Start if self.st == LoginSt::Exchanging => {
+                return Next::Io(Io::Call(wechat::code2session_call(cfg, &self.code)));
+            }
+            Event::Io(i, answer) => (i, answer),
+            _ => {
+                return Next::Done(Err(Error::new(
+                    ErrorCode::ExchangeFailed,
+                    "a login step arrived out of order",
+                )))
+            }
+        };
+        match self.st {
+            LoginSt::Exchanging => match exchanged(answer) {
+                Ok(user) => {
+                    let step = self.section.lock(cx, &user.0);
+                    self.user = Some(user);
+                    self.locked(cx, step)
+                }
+                Err(e) => Next::Done(Err(e)),
+            },
+            LoginSt::Locking => {
+                let step = self.section.answered(cx, answer);
+                self.locked(cx, step)
+            }
+            LoginSt::ReadingIndex => match decoded(Kind::SessionIndex, answer, cx.now) {
+                Ok(index) => self.write(cx, index),
+                Err(e) => self.finish(cx, Err(e)),
+            },
+            LoginSt::Writing => {
+                if !self.section.landed(cx, i, answer) {
+                    return Next::Pending;
+                }
+                let reply = self.reply(cfg.session_ttl_ms);
+                self.finish(cx, Ok(reply))
+            }
+            LoginSt::Unlocking => self.section.done(),
+        }
+    }
+
+    fn openid(&self) -> String {
+        self.user.as_ref().map(|u| u.0.clone()).unwrap_or_default()
+    }
+
+    fn locked<P: Payload>(&mut self, cx: &mut Cx<P>, step: Step) -> Next<P> {
+        match step {
+            Step::Held => match read(cx, Kind::SessionIndex, &self.openid()) {
+                Ok(index) => self.write(cx, index),
+                Err(io) => {
+                    self.st = LoginSt::ReadingIndex;
+                    Next::Io(io)
+                }
+            },
+            Step::Io(io) => {
+                self.st = LoginSt::Locking;
+                Next::Io(io)
+            }
+            Step::Failed(e) => Next::Done(Err(e)),
+        }
+    }
+
+    fn write<P: Payload>(&mut self, cx: &mut Cx<P>, index: Option<Record<P>>) -> Next<P> {
+        match self.batch(cx, index) {
+            Ok(Some(next)) => {
+                self.st = LoginSt::Writing;
+                next
+            }
+            Ok(None) => {
+                let reply = self.reply(cx.cfg.map_or(0, |c| c.session_ttl_ms));
+                self.finish(cx, Ok(reply))
+            }
+            Err(e) => self.finish(cx, Err(e)),
+        }
+    }
+
+    /// The session, the user's MP session (WeChat's newest session_key: it
+    /// rotates on every login) and their index, newest last, at most MAX.
+    fn batch<P: Payload>(
+        &mut self,
+        cx: &mut Cx<P>,
+        index: Option<Record<P>>,
+    ) -> Result<Option<Next<P>>, Error> {
+        let ttl = cx.cfg.map_or(0, |c| c.session_ttl_ms);
+        let (openid, session_key, unionid) = self.user.clone().unwrap_or_default();
+        let now = cx.now;
+        let hash = token_hash(&self.token);
+        let mut fields = vec![("openid", json_str(&openid))];
+        let mut user = vec![
+            ("openid", json_str(&openid)),
+            ("session_key", json_str(&session_key)),
+        ];
+        if let Some(u) = &unionid {
+            fields.push(("unionid", json_str(u)));
+            user.push(("unionid", json_str(u)));
+        }
+        fields.push(("createdAt", now.to_string()));
+        fields.push(("expiresAt", (now + ttl).to_string()));
+        if let Some(data) = &self.data {
+            fields.push(("data", data.clone()));
+        }
+        let session = object_text(&fields);
+        let mut sessions = listed(index.as_ref());
+        sessions.retain(|(h, _)| *h != hash);
+        sessions.push((hash.clone(), now as i64));
+        let excess = sessions.len().saturating_sub(MAX_SESSIONS_PER_USER);
+        let dropped: Vec<(String, i64)> = sessions.drain(..excess).collect();
+        let index_info = index_text(&openid, &sessions);
+        if session.len() > MAX_INFO_LEN || index_info.len() > MAX_INFO_LEN {
+            return Err(Error::new(
+                ErrorCode::BadInput,
+                "the session's data is larger than 64 KiB",
+            ));
+        }
+        let mut ios = Vec::new();
+        ios.extend(set_io(cx, Kind::AppSession, &hash, &session)?);
+        ios.extend(set_io(cx, Kind::MpSession, &openid, &object_text(&user))?);
+        ios.extend(set_io(cx, Kind::SessionIndex, &openid, &index_info)?);
+        for (old, _) in &dropped {
+            ios.extend(delete_io(cx, old));
+        }
+        Ok(self.section.send(ios))
+    }
+
+    fn reply(&self, ttl_ms: u64) -> String {
+        let (openid, _, unionid) = self.user.clone().unwrap_or_default();
+        let mut fields = vec![
+            ("token", json_str(&self.token)),
+            ("expiresIn", (ttl_ms / 1000).to_string()),
+            ("openid", json_str(&openid)),
+        ];
+        if let Some(u) = unionid {
+            fields.push(("unionid", json_str(&u)));
+        }
+        object_text(&fields)
+    }
+
+    fn finish<P: Payload>(&mut self, cx: &mut Cx<P>, result: Result<String, Error>) -> Next<P> {
+        match self.section.finish(cx, result) {
+            Some(io) => {
+                self.st = LoginSt::Unlocking;
+                Next::Io(io)
+            }
+            None => self.section.done(),
+        }
+    }
+}
+
+/// WeChat's jscode2session answer: (openid, session_key, unionid).
+fn exchanged(answer: Answer) -> Result<(String, String, Option<String>), Error> {
+    let obj = wechat::parse(answer?.unwrap_or(""))?;
+    let text = |f: &str| obj.get_str(f).filter(|s| !s.is_empty());
+    let (Some(openid), Some(key)) = (text("openid"), text("session_key")) else {
+        return Err(Error::new(
+            ErrorCode::ExchangeFailed,
+            "jscode2session answered no openid or session_key",
+        ));
+    };
+    if openid.len() > 256 || openid.chars().any(char::is_control) {
+        return Err(Error::new(
+            ErrorCode::ExchangeFailed,
+            "jscode2session answered an unusable openid",
+        ));
+    }
+    Ok((openid, key, text("unionid")))
+}
+
+/// `revoke(token)` (one session) and `revokeUser(openid)` (all of theirs).
+pub(crate) struct RevokeTask {
+    /// One session's hash, or None: every session of `openid`.
+    hash: Option<String>,
+    openid: String,
+    revoked: usize,
+    st: RevokeSt,
+    section: Section,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum RevokeSt {
+    /// Revoke one: whose session is it?
+    ReadingSession,
+    Locking,
+    ReadingIndex,
+    Writing,
+    Unlocking,
+}
+
+impl RevokeTask {
+    pub fn session(token: &str) -> Result<RevokeTask, Error> {
+        if !is_token_shaped(token) {
+            return Err(unauthorized("the token is missing or malformed"));
+        }
+        let hash = Some(token_hash(token));
+        Ok(RevokeTask {
+            hash,
+            openid: String::new(),
+            revoked: 0,
+            st: RevokeSt::ReadingSession,
+            section: Section::default(),
+        })
+    }
+
+    pub fn user(openid: String) -> RevokeTask {
+        RevokeTask {
+            hash: None,
+            openid,
+            revoked: 0,
+            st: RevokeSt::Locking,
+            section: Section::default(),
+        }
+    }
+
+    pub fn resume<P: Payload>(&mut self, cx: &mut Cx<P>, event: Event<P>) -> Next<P> {
+        let (i, answer) = match event {
+            Event::Start => return self.start(cx),
+            Event::Io(i, answer) => (i, answer),
+            Event::Flight(_) => {
+                return Next::Done(Err(unauthorized("a revoke step arrived out of order")))
+            }
+        };
+        match self.st {
+            RevokeSt::ReadingSession => match decoded(Kind::AppSession, answer, cx.now) {
+                Ok(session) => self.owner(cx, session),
+                Err(e) => Next::Done(Err(e)),
+            },
+            RevokeSt::Locking => {
+                let step = self.section.answered(cx, answer);
+                self.locked(cx, step)
+            }
+            RevokeSt::ReadingIndex => match decoded(Kind::SessionIndex, answer, cx.now) {
+                Ok(index) => self.write(cx, index),
+                Err(e) => self.finish(cx, Err(e)),
+            },
+            RevokeSt::Writing => {
+                if !self.section.landed(cx, i, answer) {
+                    return Next::Pending;
+                }
+                let count = self.count();
+                self.finish(cx, Ok(count))
+            }
+            RevokeSt::Unlocking => self.section.done(),
+        }
+    }
+
+    fn start<P: Payload>(&mut self, cx: &mut Cx<P>) -> Next<P> {
+        let Some(hash) = self.hash.clone() else {
+            let step = self.section.lock(cx, &self.openid.clone());
+            return self.locked(cx, step);
+        };
+        match read(cx, Kind::AppSession, &hash) {
+            Ok(session) => self.owner(cx, session),
+            Err(io) => Next::Io(io),
+        }
+    }
+
+    /// The session's user, whose lock orders this revoke against a renewal.
+    fn owner<P: Payload>(&mut self, cx: &mut Cx<P>, session: Option<Record<P>>) -> Next<P> {
+        let Some(openid) = session.as_ref().and_then(|s| super::text_of(s, "openid")) else {
+            // Unknown, expired or already revoked: nothing to do.
+            return Next::Done(Ok(Out::Reply("0".to_owned())));
+        };
+        self.openid = openid;
+        let step = self.section.lock(cx, &self.openid.clone());
+        self.locked(cx, step)
+    }
+
+    fn locked<P: Payload>(&mut self, cx: &mut Cx<P>, step: Step) -> Next<P> {
+        match step {
+            Step::Held => match read(cx, Kind::SessionIndex, &self.openid) {
+                Ok(index) => self.write(cx, index),
+                Err(io) => {
+                    self.st = RevokeSt::ReadingIndex;
+                    Next::Io(io)
+                }
+            },
+            Step::Io(io) => {
+                self.st = RevokeSt::Locking;
+                Next::Io(io)
+            }
+            Step::Failed(e) => Next::Done(Err(e)),
+        }
+    }
+
+    fn count(&self) -> String {
+        self.revoked.to_string()
+    }
+
+    /// Deletes the session(s) and writes the index without them. The user's
+    /// MP session stays: its session_key still decrypts their data.
+    fn write<P: Payload>(&mut self, cx: &mut Cx<P>, index: Option<Record<P>>) -> Next<P> {
+        let mut sessions = listed(index.as_ref());
+        let gone: Vec<String> = match &self.hash {
+            Some(hash) => vec![hash.clone()],
+            None => sessions.iter().map(|(h, _)| h.clone()).collect(),
+        };
+        sessions.retain(|(h, _)| !gone.contains(h));
+        self.revoked = gone.len();
+        let mut ios: Vec<_> = gone.iter().filter_map(|h| delete_io(cx, h)).collect();
+        if index.is_some() {
+            match set_io(
+                cx,
+                Kind::SessionIndex,
+                &self.openid.clone(),
+                &index_text(&self.openid, &sessions),
+            ) {
+                Ok(io) => ios.extend(io),
+                Err(e) => return self.finish(cx, Err(e)),
+            }
+        }
+        match self.section.send(ios) {
+            Some(next) => {
+                self.st = RevokeSt::Writing;
+                next
+            }
+            None => {
+                let count = self.count();
+                self.finish(cx, Ok(count))
+            }
+        }
+    }
+
+    fn finish<P: Payload>(&mut self, cx: &mut Cx<P>, result: Result<String, Error>) -> Next<P> {
+        match self.section.finish(cx, result) {
+            Some(io) => {
+                self.st = RevokeSt::Unlocking;
+                Next::Io(io)
+            }
+            None => self.section.done(),
+        }
+    }
+}
