@@ -48,15 +48,27 @@ export function wechatHttp({ apiBase, timeout, fetch, secrets }) {
     const qs = new URLSearchParams(query).toString();
     const url = base + path + (qs ? '?' + qs : '');
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), timeout);
+    // The abort is a courtesy to fetches that honour it; the race is what
+    // bounds the call, so a fetch that ignores the signal, or a body that
+    // stalls after the headers, still ends in TIMEOUT.
+    let timer;
+    const deadline = new Promise((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(codedError('TIMEOUT', what + ' timed out after ' + timeout + ' ms'));
+      }, timeout);
+    });
     try {
       const init = { method, signal: controller.signal };
       if (body !== undefined) {
         init.body = body;
         init.headers = { 'content-type': 'application/json' };
       }
-      const res = await fetch(url, init);
-      const text = await res.text();
+      const exchange = (async () => {
+        const res = await fetch(url, init);
+        return { res, text: await res.text() };
+      })();
+      const { res, text } = await Promise.race([exchange, deadline]);
       if (!res.ok) throw codedError('HTTP_ERROR', what + ' answered HTTP ' + res.status, { status: res.status });
       if (typeof text !== 'string') throw codedError('HTTP_ERROR', what + ' answered no text');
       return text;
