@@ -2,6 +2,7 @@
 //! range becomes `BAD_CONFIG` here, before a single request is made.
 
 use crate::core::error::{Error, ErrorCode};
+use crate::core::json::{cat, int, quote};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CheckSessionPolicy {
@@ -17,10 +18,10 @@ impl CheckSessionPolicy {
             "once" => Ok(Self::Once),
             "always" => Ok(Self::Always),
             "never" => Ok(Self::Never),
-            other => Err(bad(format!(
-                "checkSession must be 'once', 'always' or 'never', not {}",
-                crate::core::json::quote(other)
-            ))),
+            other => Err(bad(cat(&[
+                "checkSession must be 'once', 'always' or 'never', not ",
+                &quote(other),
+            ]))),
         }
     }
 }
@@ -83,7 +84,7 @@ impl SessionConfig {
 
 /// `rule`, and the whole number that broke it.
 pub(crate) fn out_of_range(rule: &str, n: i64) -> Error {
-    bad(crate::core::json::cat(&[rule, ", not ", &n.to_string()]))
+    bad(cat(&[rule, ", not ", &int(n)]))
 }
 
 fn bad(message: String) -> Error {

@@ -166,10 +166,11 @@ impl ClientOptions {
         }
         let token_header = self.token_header.unwrap_or_else(|| "Authorization".into());
         if token_header.is_empty() || !token_header.bytes().all(is_header_name_byte) {
-            return Err(bad(format!(
-                "tokenHeader {} is not a valid HTTP header name",
-                quote(&token_header)
-            )));
+            return Err(bad(cat(&[
+                "tokenHeader ",
+                &quote(&token_header),
+                " is not a valid HTTP header name",
+            ])));
         }
         let token_prefix = self.token_prefix.unwrap_or_else(|| "Bearer ".into());
         if !token_prefix.bytes().all(|b| (0x20..0x7f).contains(&b)) {
@@ -193,10 +194,11 @@ impl ClientOptions {
         };
         let check = self.check_session.as_deref().unwrap_or(default_check);
         if host != HostKind::MiniProgram && check != "never" {
-            return Err(bad(format!(
-                "checkSession {} needs wx.checkSession, which only a mini-program has",
-                quote(check)
-            )));
+            return Err(bad(cat(&[
+                "checkSession ",
+                &quote(check),
+                " needs wx.checkSession, which only a mini-program has",
+            ])));
         }
         let defaults = SessionConfig::default();
         let config = SessionConfig::new(

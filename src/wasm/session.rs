@@ -1,6 +1,6 @@
 use super::errors::{code_from_name, to_js};
 use super::ms;
-use crate::core::json::quote;
+use crate::core::json::{cat, quote};
 use crate::core::{
     ClientOptions, Effect, Error, ErrorCode, HostKind, LoginOutcome, ResolvedOptions, Session,
 };
@@ -41,7 +41,7 @@ impl SessionCore {
             other => {
                 return Err(to_js(Error::new(
                     ErrorCode::BadConfig,
-                    format!("unknown host {}", quote(other)),
+                    cat(&["unknown host ", &quote(other)]),
                 )))
             }
         };
