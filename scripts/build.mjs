@@ -50,24 +50,32 @@ export function wasmFeatures(file) {
   return out.split('\n').map((l) => l.trim().replace(/^--enable-/, '')).filter(Boolean);
 }
 
-// One wasm per audience: `client` (mini-program, web) without the server
-// feature, `server` (Node) with the WeChat credential exports.
+// One wasm per entry, each with only what its host can use: the
+// mini-program gets the session alone (no Token Store, no signatures: it
+// holds no secret to sign with and nothing to cache), the web entry adds the
+// Token Store (the H5 JssdkClient caches signatures in it), node everything.
+const VARIANTS = {
+  miniprogram: { features: [], forSize: true },
+  web: { features: ['token-store'], forSize: true },
+  node: { features: ['server'], forSize: false },
+};
+
 async function buildWasm(variant) {
-  const server = variant === 'server';
+  const { features, forSize } = VARIANTS[variant];
   const target = join(root, 'target', 'mvp');
-  const features = server ? [] : ['--no-default-features'];
   // immediate-abort + optimize_for_size drop std's panic formatting, and
   // fmt-debug/location-detail the Debug impls and panic locations nothing
-  // prints: the core never panics on input, and the size budget is 48 KB gzip.
+  // prints: the core never panics on input, and every KB counts on devices.
   const env = {
     RUSTFLAGS: '-Ctarget-cpu=mvp -Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none',
     CARGO_TARGET_DIR: target,
   };
   // Node has no size budget: our crate is built for speed there (a store
-  // hit, a signature), while std stays the one both builds share.
-  if (server) env.CARGO_PROFILE_RELEASE_PACKAGE_WXSESSION_OPT_LEVEL = '3';
+  // hit, a signature), while std stays the one all builds share.
+  if (!forSize) env.CARGO_PROFILE_RELEASE_PACKAGE_WXSESSION_OPT_LEVEL = '3';
+  const featureArgs = ['--no-default-features', ...(features.length ? ['--features', features.join(',')] : [])];
   await step(`cargo +nightly build ${variant} (wasm32, MVP, build-std)`, () => run('cargo', [
-    '+nightly', 'build', '--lib', '--release', '--target', 'wasm32-unknown-unknown', ...features,
+    '+nightly', 'build', '--lib', '--release', '--target', 'wasm32-unknown-unknown', ...featureArgs,
     '-Zbuild-std=std,panic_abort', '-Zbuild-std-features=optimize_for_size', '--quiet',
   ], env));
   const raw = join(target, 'wasm32-unknown-unknown', 'release', 'wxsession.wasm');
@@ -78,11 +86,11 @@ async function buildWasm(variant) {
   ]));
   const wasm = join(out, 'wxsession_bg.wasm');
   // npm binaryen, never Debian's (v108 corrupts wasm-bindgen output).
-  // Clients: --converge repeats -Oz until it stops shrinking. Both: the
+  // Clients: --converge repeats -Oz until it stops shrinking. All: the
   // memory flags state what holds for rustc's output (memory starts zeroed,
   // the stack and data sit far above address 1024) and let it drop zero data
   // and fold offsets. Node: -O3, speed over size.
-  const level = server ? ['-O3'] : ['-Oz', '--converge'];
+  const level = forSize ? ['-Oz', '--converge'] : ['-O3'];
   await step(`wasm-opt ${level.join(' ')} (npm binaryen, ${variant})`, () => run(bin('wasm-opt'), [
     wasm, ...level, '--zero-filled-memory', '--low-memory-unused',
     '--mvp-features', '--enable-mutable-globals', '--enable-sign-ext', '-o', wasm,
@@ -95,19 +103,20 @@ async function buildWasm(variant) {
 }
 
 async function build() {
-  // Sequential: both share one target dir (and the machine has 2 cores).
-  const client = await buildWasm('client');
-  const server = await buildWasm('server');
+  // Sequential: they share one target dir and one std build (and the
+  // machine has 2 cores).
+  const mini = await buildWasm('miniprogram');
+  const web = await buildWasm('web');
+  const server = await buildWasm('node');
 
   rmSync(pkg, { recursive: true, force: true });
   mkdirSync(join(pkg, 'miniprogram_dist'), { recursive: true });
   const shared = {
     bundle: true, minify: !process.argv.includes('--no-minify'), legalComments: 'none', logLevel: 'warning',
   };
-  const clientAlias = { alias: { 'wxsession-bg': client.bg } };
   await step('esbuild bundles', () => Promise.all([
     esbuild.build({
-      ...shared, ...clientAlias, entryPoints: [join(root, 'src/js/miniprogram/index.js')], outfile: join(pkg, 'miniprogram_dist/index.js'),
+      ...shared, alias: { 'wxsession-bg': mini.bg }, entryPoints: [join(root, 'src/js/miniprogram/index.js')], outfile: join(pkg, 'miniprogram_dist/index.js'),
       format: 'cjs', platform: 'neutral', target: 'es2017', inject: [join(root, 'src/js/shared/utf8.js')],
     }),
     esbuild.build({
@@ -125,13 +134,13 @@ async function build() {
       external: ['./index.cjs', 'wechat-jssdk', 'wechat-jssdk/*'],
     }),
     esbuild.build({
-      ...shared, ...clientAlias, entryPoints: [join(root, 'src/js/web/index.js')], outfile: join(pkg, 'web/index.js'),
+      ...shared, alias: { 'wxsession-bg': web.bg }, entryPoints: [join(root, 'src/js/web/index.js')], outfile: join(pkg, 'web/index.js'),
       format: 'esm', platform: 'browser', target: 'es2020',
     }),
   ]));
-  copyFileSync(client.wasm, join(pkg, 'wxsession_bg.wasm'));
+  copyFileSync(web.wasm, join(pkg, 'wxsession_bg.wasm'));
   copyFileSync(server.wasm, join(pkg, 'node', 'wxsession_node_bg.wasm'));
-  const wasm = client.wasm;
+  const wasm = mini.wasm;
   // Mini-programs load brotli-compressed wasm (base library 2.14.0+), and the
   // code package's size is what devices download and WeChat limits.
   writeFileSync(join(pkg, 'miniprogram_dist', 'wxsession_bg.wasm.br'), brotliCompressSync(readFileSync(wasm), {
