@@ -35,6 +35,9 @@ pub struct SessionConfig {
     pub max_relogin: u32,
     /// Renew this long before the server-given expiry.
     pub expiry_margin_ms: u64,
+    /// The host has an `onEvent` hook: queue a report per backend call
+    /// attempt, login and check (none otherwise, so the hot path stays bare).
+    pub report_events: bool,
 }
 
 impl Default for SessionConfig {
@@ -44,6 +47,7 @@ impl Default for SessionConfig {
             relogin_on: vec![401],
             max_relogin: 1,
             expiry_margin_ms: 60_000,
+            report_events: false,
         }
     }
 }
@@ -78,6 +82,7 @@ impl SessionConfig {
             relogin_on: relogin_on.to_vec(),
             max_relogin,
             expiry_margin_ms,
+            report_events: false,
         })
     }
 }

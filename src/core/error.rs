@@ -23,10 +23,14 @@ pub enum ErrorCode {
     RateLimited = 14,
     JssdkConfig = 15,
     OAuthState = 16,
+    /// An upload or download the caller aborted.
+    Aborted = 17,
+    /// `onEvent` only: `wx.checkSession` failed, so the session logs in again.
+    SessionExpired = 18,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 16] = [
+    pub const ALL: [ErrorCode; 18] = [
         ErrorCode::LoginFailed,
         ErrorCode::ExchangeFailed,
         ErrorCode::Unauthorized,
@@ -43,6 +47,8 @@ impl ErrorCode {
         ErrorCode::RateLimited,
         ErrorCode::JssdkConfig,
         ErrorCode::OAuthState,
+        ErrorCode::Aborted,
+        ErrorCode::SessionExpired,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -63,6 +69,8 @@ impl ErrorCode {
             ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::JssdkConfig => "JSSDK_CONFIG",
             ErrorCode::OAuthState => "OAUTH_STATE",
+            ErrorCode::Aborted => "ABORTED",
+            ErrorCode::SessionExpired => "SESSION_EXPIRED",
         }
     }
 

@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod error;
+pub mod events;
 pub mod json;
 pub mod json_object;
 pub mod options;
@@ -19,5 +20,6 @@ pub mod url;
 
 pub use config::{CheckSessionPolicy, SessionConfig};
 pub use error::{Error, ErrorCode};
+pub use events::{Event, EventKind, Transfer};
 pub use options::{ClientOptions, HostKind, ResolvedOptions};
 pub use session::{Effect, LoginOutcome, ReqId, Session, SessionState};

@@ -33,6 +33,8 @@ pub struct ClientOptions {
     pub storage_path: Option<String>,
     /// The app's own storage object (the host keeps it).
     pub storage: bool,
+    /// An `onEvent` hook (the host keeps it): the core reports to it.
+    pub on_event: bool,
     pub check_session: Option<String>,
     pub token_origins: Option<Vec<String>>,
     pub relogin_on: Option<Vec<u16>>,
@@ -114,6 +116,7 @@ impl ClientOptions {
                 "storageKey" => o.storage_key = string()?,
                 "storagePath" => o.storage_path = string()?,
                 "storage" => o.storage = flag()?,
+                "onEvent" => o.on_event = flag()?,
                 "checkSession" => o.check_session = string()?,
                 "tokenOrigins" => {
                     o.token_origins = json::as_strs(raw).map_err(typed("a list of strings"))?
@@ -201,12 +204,15 @@ impl ClientOptions {
             ])));
         }
         let defaults = SessionConfig::default();
-        let config = SessionConfig::new(
-            check,
-            self.relogin_on.as_deref().unwrap_or(&defaults.relogin_on),
-            self.max_relogin.unwrap_or(defaults.max_relogin),
-            self.expiry_margin.unwrap_or(defaults.expiry_margin_ms),
-        )?;
+        let config = SessionConfig {
+            report_events: self.on_event,
+            ..SessionConfig::new(
+                check,
+                self.relogin_on.as_deref().unwrap_or(&defaults.relogin_on),
+                self.max_relogin.unwrap_or(defaults.max_relogin),
+                self.expiry_margin.unwrap_or(defaults.expiry_margin_ms),
+            )?
+        };
         let resolved = ResolvedOptions {
             base_url: scope.base_prefix().to_owned(),
             login_url,
