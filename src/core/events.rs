@@ -3,8 +3,8 @@
 //! happened and how long it took, never with what: no token, login code or
 //! body is part of it (the host adds the URL without its query).
 
+use crate::core::effects::ReqId;
 use crate::core::error::ErrorCode;
-use crate::core::session::ReqId;
 
 /// What a request moves. All three follow one rule (login first and shared,
 /// the token only to the backend's origin, a `reloginOn` status replays

@@ -4,6 +4,7 @@
 //! this core asks for and report back what happened.
 
 pub mod config;
+pub mod effects;
 pub mod error;
 pub mod events;
 pub mod json;

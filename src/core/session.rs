@@ -8,76 +8,12 @@
 
 use crate::core::config::{CheckSessionPolicy, SessionConfig};
 use crate::core::error::{Error, ErrorCode};
-use crate::core::events::{Event, EventKind, Transfer};
+use crate::core::events::{EventKind, Transfer};
 use crate::core::single_flight::{Flight, Joined};
 use crate::core::token::{Loaded, TokenRecord};
 use std::collections::VecDeque;
 
-pub type ReqId = u32;
-pub const MAX_REQ_ID: ReqId = 0x7fff_ffff;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SessionState {
-    Anonymous,
-    LoggingIn,
-    Authenticated,
-}
-
-impl SessionState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SessionState::Anonymous => "anonymous",
-            SessionState::LoggingIn => "logging-in",
-            SessionState::Authenticated => "authenticated",
-        }
-    }
-}
-
-/// Work the host must do, in queue order.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Effect {
-    /// Run `wx.checkSession`, then call `check_session_done(check, ok)`.
-    CheckSession {
-        check: u32,
-    },
-    /// Run `wx.login` and the code exchange, then call `login_done(login, …)`.
-    Login {
-        login: u32,
-    },
-    /// Send request `req` with the token of `generation` (see `token()`).
-    Send {
-        req: ReqId,
-        generation: u32,
-    },
-    /// Settle `req` successfully (with the last response, for requests).
-    Resolve {
-        req: ReqId,
-    },
-    /// `login`: the failure came from the login this request waited for,
-    /// not from its own response, so hosts can report the right details.
-    Reject {
-        req: ReqId,
-        code: ErrorCode,
-        login: bool,
-    },
-    /// Write `persisted_value()` to storage; a failed write may be ignored.
-    Persist,
-    ClearStorage,
-    State(SessionState),
-    /// Hand this to the `onEvent` hook (only with `report_events`).
-    Report(Event),
-}
-
-/// What the host's login attempt produced.
-#[derive(Debug, Clone)]
-pub enum LoginOutcome<'a> {
-    /// The exchange answered 2xx with this body; the core validates it.
-    Exchanged {
-        token: Option<&'a str>,
-        expires_in: Option<f64>,
-    },
-    Failed(Error),
-}
+pub use crate::core::effects::{Effect, LoginOutcome, ReqId, SessionState, MAX_REQ_ID};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Purpose {
@@ -504,65 +440,8 @@ fn find(pending: &mut [(ReqId, Pending)], id: ReqId) -> Option<&mut Pending> {
     Some(&mut pending[i].1)
 }
 
-/// The reports for `onEvent`: what each attempt, login and check did.
-impl Session {
-    /// Queues the report of `req`'s attempt in flight, if it has one;
-    /// returns whether `req` is pending at all.
-    fn report_attempt(
-        &mut self,
-        req: ReqId,
-        status: Option<u16>,
-        error: Option<ErrorCode>,
-        now: u64,
-    ) -> bool {
-        let Some(p) = find(&mut self.pending, req) else {
-            return false;
-        };
-        if let (true, Some(sent)) = (self.config.report_events, p.sent_at.take()) {
-            let event = Event {
-                kind: p.kind.into(),
-                req,
-                status,
-                error,
-                attempt: p.replays + 1,
-                duration_ms: now.saturating_sub(sent),
-            };
-            self.effects.push_back(Effect::Report(event));
-        }
-        true
-    }
-
-    fn report_login(&mut self, error: Option<ErrorCode>, now: u64) {
-        let attempt = self.login_failures.saturating_add(1);
-        self.login_failures = if error.is_some() { attempt } else { 0 };
-        self.report(self.login_kind, error, attempt, self.login_started, now);
-    }
-
-    fn report_check(&mut self, ok: bool, now: u64) {
-        let error = (!ok).then_some(ErrorCode::SessionExpired);
-        self.report(EventKind::CheckSession, error, 1, self.check_started, now);
-    }
-
-    fn report(
-        &mut self,
-        kind: EventKind,
-        error: Option<ErrorCode>,
-        attempt: u32,
-        from: u64,
-        now: u64,
-    ) {
-        if self.config.report_events {
-            self.effects.push_back(Effect::Report(Event {
-                kind,
-                req: 0,
-                status: None,
-                error,
-                attempt,
-                duration_ms: now.saturating_sub(from),
-            }));
-        }
-    }
-}
+#[path = "session_report.rs"]
+mod report;
 
 #[cfg(test)]
 #[path = "session_tests.rs"]

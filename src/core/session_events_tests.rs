@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::core::config::SessionConfig;
+use crate::core::events::Event;
 
 const T0: u64 = 1_700_000_000_000;
 
