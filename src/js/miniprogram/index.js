@@ -2,7 +2,8 @@
 // wx, WXWebAssembly, timers and ES2017 built-ins.
 import { memoisedInit } from '../shared/loader.js';
 import { codedError, initError, withTimeout } from '../shared/errors.js';
-import { openSession, Session } from '../shared/session.js';
+import { openSession } from '../shared/session.js';
+import { MiniProgramSession } from './transfer.js';
 import { sessionOptions } from '../shared/session-options.js';
 import { wxHost, wxRandomBytes } from './wx.js';
 import { wxStorageBackend } from '../backends/wx-storage.js';
@@ -27,10 +28,11 @@ export async function createSession(options) {
   const opts = sessionOptions('miniprogram', options);
   await init(opts);
   // wx storage under exactly storageKey, through the Token Store's backend.
-  return openSession('miniprogram', wxHost, opts, (o) => wxStorageBackend({ prefix: '', timeout: o.timeout }));
+  return openSession('miniprogram', wxHost, opts, (o) => wxStorageBackend({ prefix: '', timeout: o.timeout }), MiniProgramSession);
 }
 
-export { Session };
+// The class of every session this entry opens: request() plus uploadFile and downloadFile.
+export { MiniProgramSession as Session };
 // Only what a mini-program can use: no Token Store (it caches server
 // credentials a mini-program never holds) and no signatures (each needs a
 // server's secret). Both are in the node entry.
