@@ -4,7 +4,7 @@
 // bundle per host and the package manifest. `--if-stale` skips the work when
 // pkg/ is newer than every input.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, copyFileSync, writeFileSync, readFileSync, statSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, copyFileSync, cpSync, writeFileSync, readFileSync, statSync, readdirSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants as zlib } from 'node:zlib';
@@ -146,8 +146,14 @@ async function build() {
   writeFileSync(join(pkg, 'miniprogram_dist', 'wxsession_bg.wasm.br'), brotliCompressSync(readFileSync(wasm), {
     params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_LGWIN]: 24, [zlib.BROTLI_PARAM_SIZE_HINT]: statSync(wasm).size },
   }));
-  copyFileSync(join(root, 'src/js/index.d.ts'), join(pkg, 'index.d.ts'));
-  copyFileSync(join(root, 'src/js/wechat-jssdk.d.ts'), join(pkg, 'wechat-jssdk.d.ts'));
+  // Declarations per entry over a shared base (types/base.d.ts).
+  cpSync(join(root, 'src/js/types'), join(pkg, 'types'), { recursive: true });
+  // `wxsession/miniprogram` for resolvers that ignore "exports" (webpack 4,
+  // TypeScript's moduleResolution "node"): a directory with its own manifest.
+  mkdirSync(join(pkg, 'miniprogram'));
+  writeFileSync(join(pkg, 'miniprogram', 'package.json'), JSON.stringify({
+    main: '../miniprogram_dist/index.js', types: '../types/miniprogram.d.ts',
+  }, null, 2) + '\n');
   const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
   writeFileSync(join(pkg, 'package.json'), JSON.stringify({
     name: 'wxsession',
@@ -157,23 +163,31 @@ async function build() {
     main: 'node/index.cjs',
     module: 'web/index.js',
     browser: 'web/index.js',
-    types: 'index.d.ts',
+    types: 'types/node.d.ts',
+    // WeChat DevTools' "build npm" copies this folder to miniprogram_npm/.
     miniprogram: 'miniprogram_dist',
     exports: {
+      // Bundlers for mini-programs (Taro's webpack, uni-app's Vite) resolve
+      // like a browser build: they get the web entry unless they ask for
+      // `wxsession/miniprogram` or set the `miniprogram` condition.
       '.': {
-        types: './index.d.ts',
-        node: './node/index.cjs',
-        browser: './web/index.js',
-        default: './web/index.js',
+        miniprogram: { types: './types/miniprogram.d.ts', default: './miniprogram_dist/index.js' },
+        node: { types: './types/node.d.ts', default: './node/index.cjs' },
+        browser: { types: './types/web.d.ts', default: './web/index.js' },
+        default: { types: './types/web.d.ts', default: './web/index.js' },
       },
+      './miniprogram': { types: './types/miniprogram.d.ts', default: './miniprogram_dist/index.js' },
+      // For a bundler's copy step: require.resolve('wxsession/miniprogram/wxsession_bg.wasm.br').
+      './miniprogram/wxsession_bg.wasm.br': './miniprogram_dist/wxsession_bg.wasm.br',
+      './wxsession_bg.wasm': './wxsession_bg.wasm',
       './wechat-jssdk': {
-        types: './wechat-jssdk.d.ts',
+        types: './types/wechat-jssdk.d.ts',
         node: './node/wechat-jssdk.cjs',
         default: './node/wechat-jssdk.cjs',
       },
       './package.json': './package.json',
     },
-    files: ['node', 'web', 'miniprogram_dist', 'wxsession_bg.wasm', 'index.d.ts', 'wechat-jssdk.d.ts'],
+    files: ['node', 'web', 'miniprogram_dist', 'miniprogram', 'wxsession_bg.wasm', 'types'],
     // Node 18 is end-of-life, and without a flag it has no globalThis.crypto.
     engines: { node: '>=20' },
     // Only RedisStore and MongoStore need these, and only when used.
