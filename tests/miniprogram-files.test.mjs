@@ -6,18 +6,10 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { miniProgramWorld, settleAll, PKG } from './support/harness.mjs';
+import { miniProgramWorld, settleAll, failOnUncaught, PKG } from './support/harness.mjs';
 
-// Nothing here may throw outside a promise: collected, and checked last.
-const uncaught = [];
-const collect = (err) => uncaught.push(err);
-process.on('uncaughtException', collect);
-process.on('unhandledRejection', collect);
-after(() => {
-  process.off('uncaughtException', collect);
-  process.off('unhandledRejection', collect);
-  assert.deepEqual(uncaught, [], 'uncaught: ' + uncaught.map(String).join('; '));
-});
+// Nothing here may throw outside a promise.
+failOnUncaught(after, assert);
 
 async function withWorld(opts, body) {
   const world = await miniProgramWorld(opts);

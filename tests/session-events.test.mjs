@@ -6,19 +6,11 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { miniProgramWorld, settleAll, PKG } from './support/harness.mjs';
+import { miniProgramWorld, settleAll, failOnUncaught, PKG } from './support/harness.mjs';
 import { WeChatAccounts } from './support/wechat-accounts.mjs';
 import { startAppBackend } from './support/app-backend.mjs';
 
-const uncaught = [];
-const collect = (err) => uncaught.push(err);
-process.on('uncaughtException', collect);
-process.on('unhandledRejection', collect);
-after(() => {
-  process.off('uncaughtException', collect);
-  process.off('unhandledRejection', collect);
-  assert.deepEqual(uncaught, [], 'uncaught: ' + uncaught.map(String).join('; '));
-});
+failOnUncaught(after, assert);
 
 async function withWorld(opts, body) {
   const world = await miniProgramWorld(opts);
