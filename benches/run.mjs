@@ -23,7 +23,7 @@ import { clusterSections } from './cluster.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkgDir = join(root, 'pkg');
 const distDir = join(pkgDir, 'miniprogram_dist');
-const BUDGET_GZIP = 48 * 1024;
+const BUDGET_GZIP = 36 * 1024;
 const BURST = 1000;
 const WARM = { batch: 100, seconds: 1, rounds: 3, warmupSeconds: 0.5 };
 const INIT_RUNS = 5;
@@ -36,25 +36,40 @@ if (!existsSync(join(pkgDir, 'package.json'))) {
 const summary = {};
 
 // 1. Size ---------------------------------------------------------------
+// What each entry ships, gzip -9 per file. Only the mini-program has a
+// budget: its code package is what devices download and WeChat caps. 36 KB
+// is the session, uploads, downloads and onEvent with about 1 KB to spare;
+// the Token Store and the signatures stay out (a mini-program holds none of
+// the secrets they need), so anything that grows it has to earn its bytes.
+const ENTRIES = [
+  ['mini-program', ['miniprogram_dist/index.js', 'miniprogram_dist/wxsession_bg.wasm.br']],
+  ['web', ['web/index.js', 'wxsession_bg.wasm']],
+  ['node', ['node/index.cjs', 'node/wechat-jssdk.cjs', 'node/wxsession_node_bg.wasm']],
+];
+
 function sizeSection() {
-  heading('1. Size of pkg/miniprogram_dist (budget 48 KB gzip -9)');
+  heading(`1. Size per entry (gzip -9 per file; the mini-program's budget ${kb(BUDGET_GZIP)})`);
   const rows = [];
-  let raw = 0, gz = 0;
-  for (const name of readdirSync(distDir).sort()) {
-    const file = join(distDir, name);
-    if (!statSync(file).isFile()) continue;
-    const bytes = readFileSync(file);
-    const z = gzipSync(bytes, { level: 9 }).length;
-    raw += bytes.length; gz += z;
-    rows.push([name, int(bytes.length), int(z), kb(z)]);
+  const totals = {};
+  for (const [entry, files] of ENTRIES) {
+    let raw = 0, gz = 0;
+    for (const name of files) {
+      const bytes = readFileSync(join(pkgDir, name));
+      const z = gzipSync(bytes, { level: 9 }).length;
+      raw += bytes.length; gz += z;
+      rows.push([entry, name, int(bytes.length), int(z), kb(z)]);
+    }
+    rows.push([entry, 'total', int(raw), int(gz), kb(gz)]);
+    totals[entry] = gz;
   }
-  const verdict = gz <= BUDGET_GZIP
-    ? `UNDER by ${kb(BUDGET_GZIP - gz)}` : `OVER by ${kb(gz - BUDGET_GZIP)}`;
-  rows.push(['total', int(raw), int(gz), kb(gz)]);
-  rows.push(['budget', '', int(BUDGET_GZIP), kb(BUDGET_GZIP)]);
-  table(['file', 'raw bytes', 'gzip -9 bytes', 'gzip'], rows);
-  console.log(`total gzip: ${kb(gz)} of ${kb(BUDGET_GZIP)}: ${verdict}`);
-  summary.size = `${kb(gz)} gz (${gz <= BUDGET_GZIP ? 'under' : 'OVER'} 48 KB)`;
+  table(['entry', 'file', 'raw bytes', 'gzip -9 bytes', 'gzip'], rows);
+  // Everything DevTools' "build npm" copies must be counted, not only the two files above.
+  const dist = readdirSync(distDir).filter((n) => statSync(join(distDir, n)).isFile());
+  if (dist.length !== 2) console.log(`note: miniprogram_dist holds ${dist.join(', ')}`);
+  const gz = totals['mini-program'];
+  const verdict = gz <= BUDGET_GZIP ? `UNDER by ${kb(BUDGET_GZIP - gz)}` : `OVER by ${kb(gz - BUDGET_GZIP)}`;
+  console.log(`mini-program: ${kb(gz)} of ${kb(BUDGET_GZIP)}: ${verdict}; web ${kb(totals.web)}, node ${kb(totals.node)}`);
+  summary.size = `mini-program ${kb(gz)} gz (${gz <= BUDGET_GZIP ? 'under' : 'OVER'} ${kb(BUDGET_GZIP)}), web ${kb(totals.web)}, node ${kb(totals.node)}`;
 }
 
 // 2. Cold burst -----------------------------------------------------------

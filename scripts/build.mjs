@@ -4,7 +4,7 @@
 // bundle per host and the package manifest. `--if-stale` skips the work when
 // pkg/ is newer than every input.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, copyFileSync, writeFileSync, readFileSync, statSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, copyFileSync, cpSync, writeFileSync, readFileSync, statSync, readdirSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants as zlib } from 'node:zlib';
@@ -50,24 +50,32 @@ export function wasmFeatures(file) {
   return out.split('\n').map((l) => l.trim().replace(/^--enable-/, '')).filter(Boolean);
 }
 
-// One wasm per audience: `client` (mini-program, web) without the server
-// feature, `server` (Node) with the WeChat credential exports.
+// One wasm per entry, each with only what its host can use: the
+// mini-program gets the session alone (no Token Store, no signatures: it
+// holds no secret to sign with and nothing to cache), the web entry adds the
+// Token Store (the H5 JssdkClient caches signatures in it), node everything.
+const VARIANTS = {
+  miniprogram: { features: [], forSize: true },
+  web: { features: ['token-store'], forSize: true },
+  node: { features: ['server'], forSize: false },
+};
+
 async function buildWasm(variant) {
-  const server = variant === 'server';
+  const { features, forSize } = VARIANTS[variant];
   const target = join(root, 'target', 'mvp');
-  const features = server ? [] : ['--no-default-features'];
   // immediate-abort + optimize_for_size drop std's panic formatting, and
   // fmt-debug/location-detail the Debug impls and panic locations nothing
-  // prints: the core never panics on input, and the size budget is 48 KB gzip.
+  // prints: the core never panics on input, and every KB counts on devices.
   const env = {
     RUSTFLAGS: '-Ctarget-cpu=mvp -Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none',
     CARGO_TARGET_DIR: target,
   };
   // Node has no size budget: our crate is built for speed there (a store
-  // hit, a signature), while std stays the one both builds share.
-  if (server) env.CARGO_PROFILE_RELEASE_PACKAGE_WXSESSION_OPT_LEVEL = '3';
+  // hit, a signature), while std stays the one all builds share.
+  if (!forSize) env.CARGO_PROFILE_RELEASE_PACKAGE_WXSESSION_OPT_LEVEL = '3';
+  const featureArgs = ['--no-default-features', ...(features.length ? ['--features', features.join(',')] : [])];
   await step(`cargo +nightly build ${variant} (wasm32, MVP, build-std)`, () => run('cargo', [
-    '+nightly', 'build', '--lib', '--release', '--target', 'wasm32-unknown-unknown', ...features,
+    '+nightly', 'build', '--lib', '--release', '--target', 'wasm32-unknown-unknown', ...featureArgs,
     '-Zbuild-std=std,panic_abort', '-Zbuild-std-features=optimize_for_size', '--quiet',
   ], env));
   const raw = join(target, 'wasm32-unknown-unknown', 'release', 'wxsession.wasm');
@@ -78,11 +86,11 @@ async function buildWasm(variant) {
   ]));
   const wasm = join(out, 'wxsession_bg.wasm');
   // npm binaryen, never Debian's (v108 corrupts wasm-bindgen output).
-  // Clients: --converge repeats -Oz until it stops shrinking. Both: the
+  // Clients: --converge repeats -Oz until it stops shrinking. All: the
   // memory flags state what holds for rustc's output (memory starts zeroed,
   // the stack and data sit far above address 1024) and let it drop zero data
   // and fold offsets. Node: -O3, speed over size.
-  const level = server ? ['-O3'] : ['-Oz', '--converge'];
+  const level = forSize ? ['-Oz', '--converge'] : ['-O3'];
   await step(`wasm-opt ${level.join(' ')} (npm binaryen, ${variant})`, () => run(bin('wasm-opt'), [
     wasm, ...level, '--zero-filled-memory', '--low-memory-unused',
     '--mvp-features', '--enable-mutable-globals', '--enable-sign-ext', '-o', wasm,
@@ -95,19 +103,20 @@ async function buildWasm(variant) {
 }
 
 async function build() {
-  // Sequential: both share one target dir (and the machine has 2 cores).
-  const client = await buildWasm('client');
-  const server = await buildWasm('server');
+  // Sequential: they share one target dir and one std build (and the
+  // machine has 2 cores).
+  const mini = await buildWasm('miniprogram');
+  const web = await buildWasm('web');
+  const server = await buildWasm('node');
 
   rmSync(pkg, { recursive: true, force: true });
   mkdirSync(join(pkg, 'miniprogram_dist'), { recursive: true });
   const shared = {
     bundle: true, minify: !process.argv.includes('--no-minify'), legalComments: 'none', logLevel: 'warning',
   };
-  const clientAlias = { alias: { 'wxsession-bg': client.bg } };
   await step('esbuild bundles', () => Promise.all([
     esbuild.build({
-      ...shared, ...clientAlias, entryPoints: [join(root, 'src/js/miniprogram/index.js')], outfile: join(pkg, 'miniprogram_dist/index.js'),
+      ...shared, alias: { 'wxsession-bg': mini.bg }, entryPoints: [join(root, 'src/js/miniprogram/index.js')], outfile: join(pkg, 'miniprogram_dist/index.js'),
       format: 'cjs', platform: 'neutral', target: 'es2017', inject: [join(root, 'src/js/shared/utf8.js')],
     }),
     esbuild.build({
@@ -125,20 +134,26 @@ async function build() {
       external: ['./index.cjs', 'wechat-jssdk', 'wechat-jssdk/*'],
     }),
     esbuild.build({
-      ...shared, ...clientAlias, entryPoints: [join(root, 'src/js/web/index.js')], outfile: join(pkg, 'web/index.js'),
+      ...shared, alias: { 'wxsession-bg': web.bg }, entryPoints: [join(root, 'src/js/web/index.js')], outfile: join(pkg, 'web/index.js'),
       format: 'esm', platform: 'browser', target: 'es2020',
     }),
   ]));
-  copyFileSync(client.wasm, join(pkg, 'wxsession_bg.wasm'));
+  copyFileSync(web.wasm, join(pkg, 'wxsession_bg.wasm'));
   copyFileSync(server.wasm, join(pkg, 'node', 'wxsession_node_bg.wasm'));
-  const wasm = client.wasm;
+  const wasm = mini.wasm;
   // Mini-programs load brotli-compressed wasm (base library 2.14.0+), and the
   // code package's size is what devices download and WeChat limits.
   writeFileSync(join(pkg, 'miniprogram_dist', 'wxsession_bg.wasm.br'), brotliCompressSync(readFileSync(wasm), {
     params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_LGWIN]: 24, [zlib.BROTLI_PARAM_SIZE_HINT]: statSync(wasm).size },
   }));
-  copyFileSync(join(root, 'src/js/index.d.ts'), join(pkg, 'index.d.ts'));
-  copyFileSync(join(root, 'src/js/wechat-jssdk.d.ts'), join(pkg, 'wechat-jssdk.d.ts'));
+  // Declarations per entry over a shared base (types/base.d.ts).
+  cpSync(join(root, 'src/js/types'), join(pkg, 'types'), { recursive: true });
+  // `wxsession/miniprogram` for resolvers that ignore "exports" (webpack 4,
+  // TypeScript's moduleResolution "node"): a directory with its own manifest.
+  mkdirSync(join(pkg, 'miniprogram'));
+  writeFileSync(join(pkg, 'miniprogram', 'package.json'), JSON.stringify({
+    main: '../miniprogram_dist/index.js', types: '../types/miniprogram.d.ts',
+  }, null, 2) + '\n');
   const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
   writeFileSync(join(pkg, 'package.json'), JSON.stringify({
     name: 'wxsession',
@@ -148,23 +163,31 @@ async function build() {
     main: 'node/index.cjs',
     module: 'web/index.js',
     browser: 'web/index.js',
-    types: 'index.d.ts',
+    types: 'types/node.d.ts',
+    // WeChat DevTools' "build npm" copies this folder to miniprogram_npm/.
     miniprogram: 'miniprogram_dist',
     exports: {
+      // Bundlers for mini-programs (Taro's webpack, uni-app's Vite) resolve
+      // like a browser build: they get the web entry unless they ask for
+      // `wxsession/miniprogram` or set the `miniprogram` condition.
       '.': {
-        types: './index.d.ts',
-        node: './node/index.cjs',
-        browser: './web/index.js',
-        default: './web/index.js',
+        miniprogram: { types: './types/miniprogram.d.ts', default: './miniprogram_dist/index.js' },
+        node: { types: './types/node.d.ts', default: './node/index.cjs' },
+        browser: { types: './types/web.d.ts', default: './web/index.js' },
+        default: { types: './types/web.d.ts', default: './web/index.js' },
       },
+      './miniprogram': { types: './types/miniprogram.d.ts', default: './miniprogram_dist/index.js' },
+      // For a bundler's copy step: require.resolve('wxsession/miniprogram/wxsession_bg.wasm.br').
+      './miniprogram/wxsession_bg.wasm.br': './miniprogram_dist/wxsession_bg.wasm.br',
+      './wxsession_bg.wasm': './wxsession_bg.wasm',
       './wechat-jssdk': {
-        types: './wechat-jssdk.d.ts',
+        types: './types/wechat-jssdk.d.ts',
         node: './node/wechat-jssdk.cjs',
         default: './node/wechat-jssdk.cjs',
       },
       './package.json': './package.json',
     },
-    files: ['node', 'web', 'miniprogram_dist', 'wxsession_bg.wasm', 'index.d.ts', 'wechat-jssdk.d.ts'],
+    files: ['node', 'web', 'miniprogram_dist', 'miniprogram', 'wxsession_bg.wasm', 'types'],
     // Node 18 is end-of-life, and without a flag it has no globalThis.crypto.
     engines: { node: '>=20' },
     // Only RedisStore and MongoStore need these, and only when used.

@@ -11,6 +11,9 @@ cargo test --quiet
 step "clippy -D warnings (native and wasm32)"
 cargo clippy --quiet --all-targets -- -D warnings
 cargo clippy --quiet --target wasm32-unknown-unknown --all-targets -- -D warnings
+# The client builds' feature sets, which compile code out (see Cargo.toml).
+cargo clippy --quiet --target wasm32-unknown-unknown --lib --no-default-features -- -D warnings
+cargo clippy --quiet --target wasm32-unknown-unknown --lib --no-default-features --features token-store -- -D warnings
 step "build pkg/ (nightly build-std, MVP features only)"
 node scripts/build.mjs --if-stale
 step "wasm-bindgen-test: one body in Node and headless Chromium"

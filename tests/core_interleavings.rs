@@ -6,7 +6,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use wxsession::core::{
-    CheckSessionPolicy, Effect, Error, ErrorCode, LoginOutcome, ReqId, Session, SessionConfig,
+    CheckSessionPolicy, Effect, Error, ErrorCode, EventKind, LoginOutcome, ReqId, Session,
+    SessionConfig,
 };
 
 struct Rng(u64);
@@ -40,14 +41,37 @@ struct World {
     settled: BTreeSet<ReqId>,
     requested: BTreeSet<ReqId>,
     max_relogin: u32,
+    /// With `report_events`: reports per request, and logins and checks
+    /// started and reported.
+    report_events: bool,
+    reports: BTreeMap<ReqId, u32>,
+    started: [u32; 2],
+    reported: [u32; 2],
 }
 
 impl World {
     fn pump(&mut self, seed: u64) {
         for e in self.s.take_effects() {
             match e {
-                Effect::CheckSession { check } => self.ops.push(Op::Check(check)),
-                Effect::Login { login } => self.ops.push(Op::Login(login)),
+                Effect::CheckSession { check } => {
+                    self.started[1] += 1;
+                    self.ops.push(Op::Check(check));
+                }
+                Effect::Login { login } => {
+                    self.started[0] += 1;
+                    self.ops.push(Op::Login(login));
+                }
+                Effect::Report(r) => {
+                    assert!(self.report_events, "seed {seed}: a report nobody asked for");
+                    match r.kind {
+                        EventKind::Login | EventKind::Relogin => self.reported[0] += 1,
+                        EventKind::CheckSession => self.reported[1] += 1,
+                        _ => {
+                            *self.reports.entry(r.req).or_default() += 1;
+                            assert!(r.attempt <= 1 + self.max_relogin, "seed {seed}: {r:?}");
+                        }
+                    }
+                }
                 Effect::Send { req, generation } => {
                     assert_eq!(
                         generation,
@@ -119,7 +143,7 @@ impl World {
             }
             Op::Send { req, token } => {
                 if fail && rng.below(2) == 0 {
-                    self.s.request_failed(req, ErrorCode::Network);
+                    self.s.request_failed(req, ErrorCode::Network, self.now);
                 } else if self.server_token.as_deref() == Some(token.as_str()) {
                     self.s.response(req, if fail { 500 } else { 200 }, self.now);
                 } else {
@@ -138,9 +162,11 @@ fn run(seed: u64) {
         CheckSessionPolicy::Never,
     ][rng.below(3) as usize];
     let max_relogin = rng.below(3) as u32;
+    let report_events = rng.below(2) == 0;
     let config = SessionConfig {
         check_session: policy,
         max_relogin,
+        report_events,
         ..SessionConfig::default()
     };
     let mut w = World {
@@ -153,6 +179,10 @@ fn run(seed: u64) {
         settled: BTreeSet::new(),
         requested: BTreeSet::new(),
         max_relogin,
+        report_events,
+        reports: BTreeMap::new(),
+        started: [0; 2],
+        reported: [0; 2],
     };
     for _ in 0..300 {
         match rng.below(20) {
@@ -167,6 +197,14 @@ fn run(seed: u64) {
             8 => w.s.logout(),
             9 => w.server_token = None, // revoked on the server
             10 => w.now += rng.below(40_000),
+            11 => {
+                // An upload's abort(): queued or in flight, it settles once.
+                let open: Vec<_> = w.requested.difference(&w.settled).copied().collect();
+                if !open.is_empty() {
+                    let id = open[rng.below(open.len() as u64) as usize];
+                    assert!(w.s.abort(id, w.now), "seed {seed}: {id} was pending");
+                }
+            }
             _ if !w.ops.is_empty() => {
                 let i = rng.below(w.ops.len() as u64) as usize;
                 w.complete(i, &mut rng, 25);
@@ -188,6 +226,14 @@ fn run(seed: u64) {
         w.settled, w.requested,
         "seed {seed}: not every call settled"
     );
+    // One report per attempt sent (an aborted one included), per login and
+    // per check; none at all without report_events.
+    if report_events {
+        assert_eq!(w.reports, w.sends, "seed {seed}: attempts and reports");
+        assert_eq!(w.reported, w.started, "seed {seed}: logins and checks");
+    } else {
+        assert!(w.reports.is_empty() && w.reported == [0; 2]);
+    }
 }
 
 #[test]

@@ -27,8 +27,8 @@ test('package.json points node at this entry and the mini-program at miniprogram
   assert.equal(manifest.name, 'wxsession');
   assert.equal(manifest.miniprogram, 'miniprogram_dist');
   assert.equal(manifest.main, 'node/index.cjs');
-  assert.equal(manifest.exports['.'].node, './node/index.cjs');
-  for (const f of ['miniprogram_dist/index.js', 'miniprogram_dist/wxsession_bg.wasm.br', 'web/index.js', 'index.d.ts']) {
+  assert.deepEqual(manifest.exports['.'].node, { types: './types/node.d.ts', default: './node/index.cjs' });
+  for (const f of ['miniprogram_dist/index.js', 'miniprogram_dist/wxsession_bg.wasm.br', 'web/index.js', 'types/node.d.ts']) {
     assert.ok(readFileSync(join(PKG, f)).length > 0, f);
   }
 });

@@ -30,6 +30,7 @@ const FROM_LOGIN: u32 = 0x100;
 const PERSIST: u32 = 6;
 const CLEAR: u32 = 7;
 const STATE: u32 = 8;
+const REPORT: u32 = 9;
 // STATE payloads.
 const LOGGING_IN: u32 = 1;
 const AUTHENTICATED: u32 = 2;
@@ -341,7 +342,7 @@ fn reject_codes_name_the_host_reported_failure() {
         let login = effects(&mut core)[0][1];
         core.login_succeeded(login, Some("tok".into()), None, 50.0);
         effects(&mut core);
-        core.request_failed(req, reported);
+        core.request_failed(req, reported, 60.0);
         let fx = effects(&mut core);
         assert_eq!(fx[0][..2], [REJECT, req], "{fx:?}");
         assert_eq!(codes[(fx[0][2] & 0xff) as usize], expected);
@@ -364,6 +365,60 @@ fn reject_codes_name_the_host_reported_failure() {
     assert_eq!(fx[0][0], CHECK, "{fx:?}");
     mp.check_session_done(fx[0][1], true, 2.0);
     assert_eq!(effects(&mut mp), [[SEND, req, 1]]);
+}
+
+#[wasm_bindgen_test]
+fn uploads_aborts_and_reports_cross_as_numbers() {
+    let codes: Vec<String> = error_codes().split(',').map(str::to_owned).collect();
+    let code = |name: &str| codes.iter().position(|c| c == name).unwrap() as u32;
+    let options =
+        r#"{"baseUrl":"https://api.example.com","loginUrl":"/l","getCode":true,"onEvent":true}"#;
+    let mut core = SessionCore::new(options, "web").unwrap_or_else(|e| panic!("{e:?}"));
+    // An upload (kind 1) before any login: it waits for one.
+    let up = core.transfer(1, 0.0);
+    assert_eq!(up & SEND_NOW, 0);
+    let login = effects(&mut core)[0][1];
+    core.login_succeeded(login, Some("tok".into()), None, 10.0);
+    // A REPORT is two triples: [REPORT, req, kind | error << 8 | attempt << 16]
+    // then [durationMs, status, 0]. Kind 3 is a login.
+    assert_eq!(
+        effects(&mut core),
+        [
+            [REPORT, 0, 3 | 1 << 16],
+            [10, 0, 0],
+            [PERSIST, 0, 0],
+            [SEND, up, 1],
+            [STATE, AUTHENTICATED, 0]
+        ]
+    );
+    // Its 401: reported as the upload's first attempt, then one re-login.
+    core.response(up, 401, 30.0);
+    let fx = effects(&mut core);
+    assert_eq!(fx[0], [REPORT, up, 1 | code("UNAUTHORIZED") << 8 | 1 << 16]);
+    assert_eq!(fx[1], [20, 401, 0]);
+    assert_eq!(fx[2], [CLEAR, 0, 0]);
+    assert_eq!(fx[3][0], LOGIN);
+    let relogin = fx[3][1];
+    // Aborted while it waits: ABORTED at once, no attempt to report.
+    assert!(core.abort(up, 40.0));
+    assert!(!core.abort(up, 41.0));
+    let fx = effects(&mut core);
+    assert_eq!(fx[0], [REJECT, up, code("ABORTED")]);
+    // A download (kind 2) in flight, aborted: its attempt is reported.
+    core.login_succeeded(relogin, Some("tok2".into()), None, 50.0);
+    effects(&mut core);
+    let down = core.transfer(2, 60.0);
+    assert_eq!(down & SEND_NOW, SEND_NOW, "warm: send at once");
+    assert!(core.abort(down & !SEND_NOW, 75.0));
+    let fx = effects(&mut core);
+    assert_eq!(
+        fx[..2],
+        [
+            [REPORT, down & !SEND_NOW, 2 | code("ABORTED") << 8 | 1 << 16],
+            [15, 0, 0]
+        ]
+    );
+    assert_eq!(fx[2], [REJECT, down & !SEND_NOW, code("ABORTED")]);
 }
 
 #[wasm_bindgen_test]
@@ -403,6 +458,8 @@ fn error_codes_line_up_with_their_numbers() {
             "JSSDK_CONFIG",
             "OAUTH_STATE",
             "DECRYPT_FAILED",
+            "ABORTED",
+            "SESSION_EXPIRED",
         ]
     );
     // The same Vec<String> as JS sees it: an Array of strings.

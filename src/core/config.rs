@@ -2,6 +2,7 @@
 //! range becomes `BAD_CONFIG` here, before a single request is made.
 
 use crate::core::error::{Error, ErrorCode};
+use crate::core::json::{cat, int, quote};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CheckSessionPolicy {
@@ -17,10 +18,10 @@ impl CheckSessionPolicy {
             "once" => Ok(Self::Once),
             "always" => Ok(Self::Always),
             "never" => Ok(Self::Never),
-            other => Err(bad(format!(
-                "checkSession must be 'once', 'always' or 'never', not {}",
-                crate::core::json::quote(other)
-            ))),
+            other => Err(bad(cat(&[
+                "checkSession must be 'once', 'always' or 'never', not ",
+                &quote(other),
+            ]))),
         }
     }
 }
@@ -34,6 +35,9 @@ pub struct SessionConfig {
     pub max_relogin: u32,
     /// Renew this long before the server-given expiry.
     pub expiry_margin_ms: u64,
+    /// The host has an `onEvent` hook: queue a report per backend call
+    /// attempt, login and check (none otherwise, so the hot path stays bare).
+    pub report_events: bool,
 }
 
 impl Default for SessionConfig {
@@ -43,6 +47,7 @@ impl Default for SessionConfig {
             relogin_on: vec![401],
             max_relogin: 1,
             expiry_margin_ms: 60_000,
+            report_events: false,
         }
     }
 }
@@ -77,13 +82,14 @@ impl SessionConfig {
             relogin_on: relogin_on.to_vec(),
             max_relogin,
             expiry_margin_ms,
+            report_events: false,
         })
     }
 }
 
 /// `rule`, and the whole number that broke it.
 pub(crate) fn out_of_range(rule: &str, n: i64) -> Error {
-    bad(crate::core::json::cat(&[rule, ", not ", &n.to_string()]))
+    bad(cat(&[rule, ", not ", &int(n)]))
 }
 
 fn bad(message: String) -> Error {

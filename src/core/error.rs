@@ -26,10 +26,14 @@ pub enum ErrorCode {
     /// WeChat's encryptedData did not decrypt (key, iv, padding, JSON) or
     /// is watermarked for another app.
     DecryptFailed = 17,
+    /// An upload or download the caller aborted.
+    Aborted = 18,
+    /// `onEvent` only: `wx.checkSession` failed, so the session logs in again.
+    SessionExpired = 19,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 17] = [
+    pub const ALL: [ErrorCode; 19] = [
         ErrorCode::LoginFailed,
         ErrorCode::ExchangeFailed,
         ErrorCode::Unauthorized,
@@ -47,6 +51,8 @@ impl ErrorCode {
         ErrorCode::JssdkConfig,
         ErrorCode::OAuthState,
         ErrorCode::DecryptFailed,
+        ErrorCode::Aborted,
+        ErrorCode::SessionExpired,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -68,6 +74,8 @@ impl ErrorCode {
             ErrorCode::JssdkConfig => "JSSDK_CONFIG",
             ErrorCode::OAuthState => "OAUTH_STATE",
             ErrorCode::DecryptFailed => "DECRYPT_FAILED",
+            ErrorCode::Aborted => "ABORTED",
+            ErrorCode::SessionExpired => "SESSION_EXPIRED",
         }
     }
 

@@ -173,6 +173,23 @@ pub fn cat(parts: &[&str]) -> String {
     out
 }
 
+/// `n` in decimal: `to_string` would bring the formatting machinery along.
+pub fn int(n: i64) -> String {
+    let mut digits = Vec::new();
+    let mut m = n.unsigned_abs();
+    loop {
+        digits.push(b'0' + (m % 10) as u8);
+        m /= 10;
+        if m == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        digits.push(b'-');
+    }
+    digits.iter().rev().map(|&d| char::from(d)).collect()
+}
+
 /// `s` as a JSON string literal, also for naming keys and values in messages.
 pub fn quote(s: &str) -> String {
     let mut out = String::new();
@@ -203,9 +220,9 @@ pub fn write_object(members: &[(&str, Value)]) -> String {
         match value {
             Value::Null => out.push_str("null"),
             Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            Value::Int(n) => out.push_str(&n.to_string()),
+            Value::Int(n) => out.push_str(&int(*n)),
             Value::Str(s) => out.push_str(&quote(s)),
-            Value::Ints(list) => list_of(&mut out, list, |o, n| o.push_str(&n.to_string())),
+            Value::Ints(list) => list_of(&mut out, list, |o, n| o.push_str(&int(*n))),
             Value::Strs(list) => list_of(&mut out, list, |o, s| write_str(o, s)),
         }
     }
@@ -216,6 +233,13 @@ pub fn write_object(members: &[(&str, Value)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn int_writes_decimal_like_to_string() {
+        for n in [0, 7, -7, 10, 600_000, i64::MAX, i64::MIN] {
+            assert_eq!(int(n), n.to_string());
+        }
+    }
     use Value::*;
 
     fn values(text: &str) -> Result<Vec<Value>, Error> {

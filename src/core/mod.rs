@@ -4,7 +4,9 @@
 //! this core asks for and report back what happened.
 
 pub mod config;
+pub mod effects;
 pub mod error;
+pub mod events;
 pub mod json;
 pub mod json_object;
 pub mod options;
@@ -20,5 +22,6 @@ pub mod wxcrypt;
 
 pub use config::{CheckSessionPolicy, SessionConfig};
 pub use error::{Error, ErrorCode};
+pub use events::{Event, EventKind, Transfer};
 pub use options::{ClientOptions, HostKind, ResolvedOptions};
 pub use session::{Effect, LoginOutcome, ReqId, Session, SessionState};

@@ -33,6 +33,8 @@ pub struct ClientOptions {
     pub storage_path: Option<String>,
     /// The app's own storage object (the host keeps it).
     pub storage: bool,
+    /// An `onEvent` hook (the host keeps it): the core reports to it.
+    pub on_event: bool,
     pub check_session: Option<String>,
     pub token_origins: Option<Vec<String>>,
     pub relogin_on: Option<Vec<u16>>,
@@ -114,6 +116,7 @@ impl ClientOptions {
                 "storageKey" => o.storage_key = string()?,
                 "storagePath" => o.storage_path = string()?,
                 "storage" => o.storage = flag()?,
+                "onEvent" => o.on_event = flag()?,
                 "checkSession" => o.check_session = string()?,
                 "tokenOrigins" => {
                     o.token_origins = json::as_strs(raw).map_err(typed("a list of strings"))?
@@ -166,10 +169,11 @@ impl ClientOptions {
         }
         let token_header = self.token_header.unwrap_or_else(|| "Authorization".into());
         if token_header.is_empty() || !token_header.bytes().all(is_header_name_byte) {
-            return Err(bad(format!(
-                "tokenHeader {} is not a valid HTTP header name",
-                quote(&token_header)
-            )));
+            return Err(bad(cat(&[
+                "tokenHeader ",
+                &quote(&token_header),
+                " is not a valid HTTP header name",
+            ])));
         }
         let token_prefix = self.token_prefix.unwrap_or_else(|| "Bearer ".into());
         if !token_prefix.bytes().all(|b| (0x20..0x7f).contains(&b)) {
@@ -193,18 +197,22 @@ impl ClientOptions {
         };
         let check = self.check_session.as_deref().unwrap_or(default_check);
         if host != HostKind::MiniProgram && check != "never" {
-            return Err(bad(format!(
-                "checkSession {} needs wx.checkSession, which only a mini-program has",
-                quote(check)
-            )));
+            return Err(bad(cat(&[
+                "checkSession ",
+                &quote(check),
+                " needs wx.checkSession, which only a mini-program has",
+            ])));
         }
         let defaults = SessionConfig::default();
-        let config = SessionConfig::new(
-            check,
-            self.relogin_on.as_deref().unwrap_or(&defaults.relogin_on),
-            self.max_relogin.unwrap_or(defaults.max_relogin),
-            self.expiry_margin.unwrap_or(defaults.expiry_margin_ms),
-        )?;
+        let config = SessionConfig {
+            report_events: self.on_event,
+            ..SessionConfig::new(
+                check,
+                self.relogin_on.as_deref().unwrap_or(&defaults.relogin_on),
+                self.max_relogin.unwrap_or(defaults.max_relogin),
+                self.expiry_margin.unwrap_or(defaults.expiry_margin_ms),
+            )?
+        };
         let resolved = ResolvedOptions {
             base_url: scope.base_prefix().to_owned(),
             login_url,

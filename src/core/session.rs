@@ -8,73 +8,12 @@
 
 use crate::core::config::{CheckSessionPolicy, SessionConfig};
 use crate::core::error::{Error, ErrorCode};
+use crate::core::events::{EventKind, Transfer};
 use crate::core::single_flight::{Flight, Joined};
 use crate::core::token::{Loaded, TokenRecord};
 use std::collections::VecDeque;
 
-pub type ReqId = u32;
-pub const MAX_REQ_ID: ReqId = 0x7fff_ffff;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SessionState {
-    Anonymous,
-    LoggingIn,
-    Authenticated,
-}
-
-impl SessionState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SessionState::Anonymous => "anonymous",
-            SessionState::LoggingIn => "logging-in",
-            SessionState::Authenticated => "authenticated",
-        }
-    }
-}
-
-/// Work the host must do, in queue order.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Effect {
-    /// Run `wx.checkSession`, then call `check_session_done(check, ok)`.
-    CheckSession {
-        check: u32,
-    },
-    /// Run `wx.login` and the code exchange, then call `login_done(login, …)`.
-    Login {
-        login: u32,
-    },
-    /// Send request `req` with the token of `generation` (see `token()`).
-    Send {
-        req: ReqId,
-        generation: u32,
-    },
-    /// Settle `req` successfully (with the last response, for requests).
-    Resolve {
-        req: ReqId,
-    },
-    /// `login`: the failure came from the login this request waited for,
-    /// not from its own response, so hosts can report the right details.
-    Reject {
-        req: ReqId,
-        code: ErrorCode,
-        login: bool,
-    },
-    /// Write `persisted_value()` to storage; a failed write may be ignored.
-    Persist,
-    ClearStorage,
-    State(SessionState),
-}
-
-/// What the host's login attempt produced.
-#[derive(Debug, Clone)]
-pub enum LoginOutcome<'a> {
-    /// The exchange answered 2xx with this body; the core validates it.
-    Exchanged {
-        token: Option<&'a str>,
-        expires_in: Option<f64>,
-    },
-    Failed(Error),
-}
+pub use crate::core::effects::{Effect, LoginOutcome, ReqId, SessionState, MAX_REQ_ID};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Purpose {
@@ -85,8 +24,12 @@ enum Purpose {
 #[derive(Debug)]
 struct Pending {
     purpose: Purpose,
+    kind: Transfer,
     replays: u32,
     sent_generation: Option<u32>,
+    /// When the attempt in flight was handed to the host; None while the
+    /// request waits for a login or a check.
+    sent_at: Option<u64>,
 }
 
 #[derive(Debug)]
@@ -115,6 +58,14 @@ pub struct Session {
     next_req: ReqId,
     effects: VecDeque<Effect>,
     reported: SessionState,
+    /// For the reports: when the running login and check began, whether the
+    /// login replaces a token that stopped working, and how many logins
+    /// failed since the last that succeeded.
+    login_started: u64,
+    login_kind: EventKind,
+    login_failures: u32,
+    check_started: u64,
+    token_rejected: bool,
 }
 
 impl Session {
@@ -134,6 +85,11 @@ impl Session {
             next_req: 0,
             effects: VecDeque::new(),
             reported: SessionState::Anonymous,
+            login_started: 0,
+            login_kind: EventKind::Login,
+            login_failures: 0,
+            check_started: 0,
+            token_rejected: false,
         };
         s.restore(stored, now);
         s
@@ -209,7 +165,12 @@ impl Session {
 
     /// A business request wants to go out. Returns its id.
     pub fn request(&mut self, now: u64) -> ReqId {
-        let id = self.add(Purpose::Send);
+        self.transfer(Transfer::Request, now)
+    }
+
+    /// A request, upload or download wants to go out: one rule for all.
+    pub fn transfer(&mut self, kind: Transfer, now: u64) -> ReqId {
+        let id = self.add(Purpose::Send, kind);
         self.route(id, now);
         self.report_state();
         id
@@ -217,10 +178,11 @@ impl Session {
 
     /// `login()`: settle once logged in; with `force`, always with a new login.
     pub fn login(&mut self, force: bool, now: u64) -> ReqId {
-        let id = self.add(Purpose::LoginOnly);
+        let id = self.add(Purpose::LoginOnly, Transfer::Request);
         if force {
             self.token = None;
-            self.join_login(id);
+            self.token_rejected = false;
+            self.join_login(id, now);
         } else {
             self.route(id, now);
         }
@@ -230,6 +192,7 @@ impl Session {
 
     pub fn logout(&mut self) {
         self.token = None;
+        self.token_rejected = false;
         self.checked = false;
         if self.login.running().is_some() {
             self.login_stale = true;
@@ -242,6 +205,7 @@ impl Session {
         let Some(waiters) = self.check.complete(check) else {
             return;
         };
+        self.report_check(ok, now);
         if self.logins_started != self.check_started_after {
             // A login started while this check ran: its wx.login renewed the
             // session the check was about, so the answer is moot either way.
@@ -251,11 +215,12 @@ impl Session {
             // WeChat's session is gone, so whatever the backend holds for this
             // user is suspect: log in again before anything is sent.
             self.token = None;
+            self.token_rejected = true;
             self.checked = false;
         }
         for id in waiters {
             if self.token_is_fresh(now) && self.login.running().is_none() {
-                self.dispatch(id);
+                self.dispatch(id, now);
             } else {
                 self.route(id, now);
             }
@@ -267,6 +232,13 @@ impl Session {
         let Some(waiters) = self.login.complete(login) else {
             return;
         };
+        let result = match outcome {
+            LoginOutcome::Exchanged { token, expires_in } => {
+                TokenRecord::from_exchange(token, expires_in, now)
+            }
+            LoginOutcome::Failed(error) => Err(error),
+        };
+        self.report_login(result.as_ref().err().map(|e| e.code), now);
         if std::mem::take(&mut self.login_stale) {
             // Logged out meanwhile: the new token belongs to nobody. Waiters
             // still want a session, so they start a fresh login.
@@ -276,20 +248,15 @@ impl Session {
             self.report_state();
             return;
         }
-        let result = match outcome {
-            LoginOutcome::Exchanged { token, expires_in } => {
-                TokenRecord::from_exchange(token, expires_in, now)
-            }
-            LoginOutcome::Failed(error) => Err(error),
-        };
         match result {
             Ok(record) => {
                 self.token = Some(record);
+                self.token_rejected = false;
                 self.generation = self.generation.wrapping_add(1);
                 self.checked = true;
                 self.effects.push_back(Effect::Persist);
                 for id in waiters {
-                    self.dispatch(id);
+                    self.dispatch(id, now);
                 }
             }
             Err(error) => {
@@ -304,12 +271,23 @@ impl Session {
 
     /// The server answered request `req` with `status`.
     pub fn response(&mut self, req: ReqId, status: u16, now: u64) {
+        let relogin = self.config.relogin_on.contains(&status);
+        let error = if (200..300).contains(&status) {
+            None
+        } else if relogin {
+            Some(ErrorCode::Unauthorized)
+        } else {
+            Some(ErrorCode::HttpError)
+        };
+        if !self.report_attempt(req, Some(status), error, now) {
+            return;
+        }
         let Some(p) = find(&mut self.pending, req) else {
             return;
         };
-        if (200..300).contains(&status) {
+        if error.is_none() {
             self.settle(req, Ok(()));
-        } else if self.config.relogin_on.contains(&status) {
+        } else if relogin {
             let replay = p.replays < self.config.max_relogin;
             p.replays += 1;
             let sent_with = p.sent_generation;
@@ -317,6 +295,7 @@ impl Session {
             // token already replaced must not throw away the new one.
             if self.token.is_some() && sent_with == Some(self.generation) {
                 self.token = None;
+                self.token_rejected = true;
                 self.effects.push_back(Effect::ClearStorage);
             }
             if replay {
@@ -331,12 +310,27 @@ impl Session {
     }
 
     /// The request never got a status: network error or timeout.
-    pub fn request_failed(&mut self, req: ReqId, code: ErrorCode) {
-        self.settle(req, Err((code, false)));
-        self.report_state();
+    pub fn request_failed(&mut self, req: ReqId, code: ErrorCode, now: u64) {
+        if self.report_attempt(req, None, Some(code), now) {
+            self.settle(req, Err((code, false)));
+            self.report_state();
+        }
     }
 
-    fn add(&mut self, purpose: Purpose) -> ReqId {
+    /// The caller gave up on `req` (an upload's or download's `abort()`):
+    /// it rejects ABORTED at once, whether it waits for a login or is in
+    /// flight (the host then stops that). A login it waited for goes on for
+    /// the others. Returns whether `req` was still pending.
+    pub fn abort(&mut self, req: ReqId, now: u64) -> bool {
+        if !self.report_attempt(req, None, Some(ErrorCode::Aborted), now) {
+            return false;
+        }
+        self.settle(req, Err((ErrorCode::Aborted, false)));
+        self.report_state();
+        true
+    }
+
+    fn add(&mut self, purpose: Purpose, kind: Transfer) -> ReqId {
         // Ids stay below 2^31 so hosts may use the top bit as a flag.
         self.next_req = if self.next_req >= MAX_REQ_ID {
             1
@@ -346,8 +340,10 @@ impl Session {
         let id = self.next_req;
         let p = Pending {
             purpose,
+            kind,
             replays: 0,
             sent_generation: None,
+            sent_at: None,
         };
         // Ids grow, so this is a push except after a wrap at 2^31.
         let at = self.pending.partition_point(|(k, _)| *k < id);
@@ -362,17 +358,18 @@ impl Session {
     /// Decides the next step for a request that has no token to send yet.
     fn route(&mut self, id: ReqId, now: u64) {
         if self.login.running().is_some() {
-            self.join_login(id);
+            self.join_login(id, now);
         } else if !self.token_is_fresh(now) {
             self.token = None;
-            self.join_login(id);
+            self.join_login(id, now);
         } else if self.needs_check() {
             if let Joined::Started(check) = self.check.join(id) {
                 self.check_started_after = self.logins_started;
+                self.check_started = now;
                 self.effects.push_back(Effect::CheckSession { check });
             }
         } else {
-            self.dispatch(id);
+            self.dispatch(id, now);
         }
     }
 
@@ -384,20 +381,27 @@ impl Session {
         }
     }
 
-    fn join_login(&mut self, id: ReqId) {
+    fn join_login(&mut self, id: ReqId, now: u64) {
         if let Joined::Started(login) = self.login.join(id) {
             self.logins_started = self.logins_started.wrapping_add(1);
+            self.login_started = now;
+            self.login_kind = if self.token_rejected {
+                EventKind::Relogin
+            } else {
+                EventKind::Login
+            };
             self.effects.push_back(Effect::Login { login });
         }
     }
 
-    fn dispatch(&mut self, id: ReqId) {
+    fn dispatch(&mut self, id: ReqId, now: u64) {
         let Some(p) = find(&mut self.pending, id) else {
             return;
         };
         match p.purpose {
             Purpose::Send => {
                 p.sent_generation = Some(self.generation);
+                p.sent_at = Some(now);
                 self.effects.push_back(Effect::Send {
                     req: id,
                     generation: self.generation,
@@ -436,6 +440,13 @@ fn find(pending: &mut [(ReqId, Pending)], id: ReqId) -> Option<&mut Pending> {
     Some(&mut pending[i].1)
 }
 
+#[path = "session_report.rs"]
+mod report;
+
 #[cfg(test)]
 #[path = "session_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "session_events_tests.rs"]
+mod events_tests;

@@ -407,7 +407,7 @@ fn network_failures_settle_the_request() {
     let mut s = Session::new(cfg("never"), Some(&stored("t", None)), T0);
     let a = s.request(T0);
     s.take_effects();
-    s.request_failed(a, ErrorCode::Network);
+    s.request_failed(a, ErrorCode::Network, T0);
     assert_eq!(
         s.take_effects(),
         vec![Effect::Reject {
@@ -418,6 +418,6 @@ fn network_failures_settle_the_request() {
     );
     // Unknown and settled ids are ignored rather than double-settled.
     s.response(a, 200, T0);
-    s.request_failed(999, ErrorCode::Timeout);
+    s.request_failed(999, ErrorCode::Timeout, T0);
     assert!(s.take_effects().is_empty());
 }

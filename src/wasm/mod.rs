@@ -7,7 +7,9 @@ pub mod random;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod session;
+#[cfg(feature = "server")]
 pub mod signature;
+#[cfg(feature = "token-store")]
 pub mod store;
 
 /// JS clock readings (epoch ms as f64) for the core; junk reads as 0.

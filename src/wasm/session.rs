@@ -1,8 +1,9 @@
 use super::errors::{code_from_name, to_js};
 use super::ms;
-use crate::core::json::quote;
+use crate::core::json::{cat, quote};
 use crate::core::{
     ClientOptions, Effect, Error, ErrorCode, HostKind, LoginOutcome, ResolvedOptions, Session,
+    Transfer,
 };
 use wasm_bindgen::prelude::*;
 
@@ -15,6 +16,12 @@ const REJECT: u32 = 5; // a = request id, b = error code number (see errorCodes(
 const PERSIST: u32 = 6; // a = the token's expiry in epoch seconds, rounded up (0: none)
 const CLEAR: u32 = 7;
 const STATE: u32 = 8; // a = 0 anonymous, 1 logging-in, 2 authenticated
+/// The one effect of six numbers, for `onEvent`:
+/// [REPORT, request id (0 for logins and checks), kind | error << 8 | attempt << 16,
+///  durationMs, HTTP status (0: none), 0]. kind: 0 request, 1 upload,
+/// 2 download, 3 login, 4 relogin, 5 checkSession; error: a code number
+/// (0: none).
+const REPORT: u32 = 9;
 /// Flag on `request`'s result: send now, nothing queued (ids are < 2^31).
 const SEND_NOW: u32 = 0x8000_0000;
 
@@ -41,7 +48,7 @@ impl SessionCore {
             other => {
                 return Err(to_js(Error::new(
                     ErrorCode::BadConfig,
-                    format!("unknown host {}", quote(other)),
+                    cat(&["unknown host ", &quote(other)]),
                 )))
             }
         };
@@ -77,6 +84,23 @@ impl SessionCore {
     /// to send it with the current token (then nothing is queued).
     pub fn request(&mut self, now: f64) -> u32 {
         let id = self.inner.request(ms(now));
+        self.send_now(id)
+    }
+
+    /// `request` for an upload (1) or a download (2); any other kind is a request.
+    pub fn transfer(&mut self, kind: u8, now: f64) -> u32 {
+        let kind = Transfer::from_u8(kind).unwrap_or(Transfer::Request);
+        let id = self.inner.transfer(kind, ms(now));
+        self.send_now(id)
+    }
+
+    /// The caller aborted `req`: true if it was still pending (it then
+    /// rejects ABORTED through `takeEffects`).
+    pub fn abort(&mut self, req: u32, now: f64) -> bool {
+        self.inner.abort(req, ms(now))
+    }
+
+    fn send_now(&mut self, id: u32) -> u32 {
         let fast = self
             .inner
             .take_only(|e| matches!(e, Effect::Send { req, .. } if *req == id));
@@ -139,11 +163,12 @@ impl SessionCore {
     }
 
     #[wasm_bindgen(js_name = requestFailed)]
-    pub fn request_failed(&mut self, req: u32, code: &str) {
-        self.inner.request_failed(req, code_from_name(code))
+    pub fn request_failed(&mut self, req: u32, code: &str, now: f64) {
+        self.inner
+            .request_failed(req, code_from_name(code), ms(now))
     }
 
-    /// Drains queued effects as `[kind, a, b]` triples.
+    /// Drains queued effects as `[kind, a, b]` triples (REPORT takes two).
     #[wasm_bindgen(js_name = takeEffects)]
     pub fn take_effects(&mut self) -> Vec<u32> {
         let mut out = Vec::new();
@@ -162,6 +187,17 @@ impl SessionCore {
                 }
                 Effect::ClearStorage => [CLEAR, 0, 0],
                 Effect::State(s) => [STATE, s as u32, 0],
+                Effect::Report(r) => {
+                    let error = r.error.map_or(0, |c| c as u32);
+                    let attempt = r.attempt.min(0xffff);
+                    out.extend_from_slice(&[
+                        REPORT,
+                        r.req,
+                        r.kind as u32 | error << 8 | attempt << 16,
+                    ]);
+                    let duration = u32::try_from(r.duration_ms).unwrap_or(u32::MAX);
+                    [duration, r.status.map_or(0, u32::from), 0]
+                }
             };
             out.extend_from_slice(&triple);
         }

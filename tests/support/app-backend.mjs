@@ -1,7 +1,8 @@
 // A small app backend on 127.0.0.1 (node:http): POST /auth/login exchanges a
 // wx.login code for an app token; /api/* needs `Authorization: Bearer`.
 // Knobs let tests revoke tokens, fail logins and add latency; counters let
-// them assert how often each path was hit.
+// them assert how often each path was hit. POST /api/upload takes a
+// multipart upload and GET /api/files/<n> answers n bytes, both with the token.
 import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { serveFile, prefixOf } from './static-files.mjs';
@@ -15,19 +16,20 @@ export async function startAppBackend({ accounts, expiresIn = 7200, latency = 0,
     expiresIn,
     latency,
     failNextLogins: 0,
-    counts: { exchange: 0, api: 0, unauthorized: 0 },
+    counts: { exchange: 0, api: 0, unauthorized: 0, upload: 0, download: 0 },
   };
   const send = (res, status, body) => {
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
   };
   const server = createServer((req, res) => {
-    let raw = '';
-    req.on('data', (c) => { raw += c; });
-    req.on('end', () => setTimeout(() => handle(req, res, raw), state.latency));
+    const chunks = [];
+    req.on('data', (c) => { chunks.push(c); });
+    req.on('end', () => setTimeout(() => handle(req, res, Buffer.concat(chunks)).catch((err) => send(res, 400, { error: String(err && err.message) })), state.latency));
   });
 
-  const handle = (req, res, raw) => {
+  const handle = async (req, res, bytes) => {
+    const raw = bytes.toString();
     const url = new URL(req.url, 'http://x');
     const prefix = prefixOf(files, url.pathname);
     if (req.method === 'GET' && prefix) return serveFile(res, files, prefix, url.pathname);
@@ -62,6 +64,19 @@ export async function startAppBackend({ accounts, expiresIn = 7200, latency = 0,
         return send(res, 401, { error: 'unauthorized' });
       }
       if (url.pathname === '/api/fail') return send(res, 500, { error: 'boom' });
+      if (url.pathname === '/api/upload' && req.method === 'POST') {
+        state.counts.upload++;
+        const form = await new Response(bytes, { headers: { 'content-type': req.headers['content-type'] || '' } }).formData();
+        const parts = {};
+        for (const [name, value] of form) parts[name] = typeof value === 'string' ? value : { size: value.size, text: await value.text() };
+        return send(res, 201, { ok: true, openid: t.openid, parts });
+      }
+      if (url.pathname.startsWith('/api/files/')) {
+        state.counts.download++;
+        const n = Number(url.pathname.slice('/api/files/'.length));
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        return res.end(Buffer.alloc(n, 'x'));
+      }
       log && log('api', 200, url.pathname);
       return send(res, 200, { ok: true, path: url.pathname, openid: t.openid, query: Object.fromEntries(url.searchParams), body: raw ? JSON.parse(raw) : null });
     }

@@ -3,7 +3,9 @@
 // wx.request calls success for every HTTP status, wx.getStorageSync answers
 // '' for a missing key, storage round-trips values through serialisation and
 // has a quota, and login codes come from WeChatAccounts (usable once).
+// wx.uploadFile and wx.downloadFile are in fake-wx-files.mjs.
 import { randomBytes } from 'node:crypto';
+import { installFiles } from './fake-wx-files.mjs';
 
 export function createWx({ accounts, latency = 0, quotaBytes = 10 * 1024 * 1024, baseLibrary = '3.5.0' } = {}) {
   const storage = new Map();
@@ -151,5 +153,6 @@ export function createWx({ accounts, latency = 0, quotaBytes = 10 * 1024 * 1024,
       });
     },
   };
+  installFiles(wx, { latency, finish });
   return wx;
 }

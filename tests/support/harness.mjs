@@ -37,3 +37,19 @@ export async function miniProgramWorld({ latency = 0, backendLatency = 0, expire
 export function settleAll(promises) {
   return Promise.all(promises.map((p) => p.then((value) => ({ ok: true, value }), (error) => ({ ok: false, error }))));
 }
+
+/**
+ * Collects anything thrown outside a promise while a test file runs and
+ * fails it at the end (`after` from node:test): nothing may escape.
+ */
+export function failOnUncaught(after, assert) {
+  const uncaught = [];
+  const collect = (err) => uncaught.push(err);
+  process.on('uncaughtException', collect);
+  process.on('unhandledRejection', collect);
+  after(() => {
+    process.off('uncaughtException', collect);
+    process.off('unhandledRejection', collect);
+    assert.deepEqual(uncaught, [], 'uncaught: ' + uncaught.map(String).join('; '));
+  });
+}

@@ -2,10 +2,10 @@
 // wx, WXWebAssembly, timers and ES2017 built-ins.
 import { memoisedInit } from '../shared/loader.js';
 import { codedError, initError, withTimeout } from '../shared/errors.js';
-import { openSession, Session } from '../shared/session.js';
+import { openSession } from '../shared/session.js';
+import { MiniProgramSession } from './transfer.js';
 import { sessionOptions } from '../shared/session-options.js';
 import { wxHost, wxRandomBytes } from './wx.js';
-import { Store as SharedStore } from '../shared/store.js';
 import { wxStorageBackend } from '../backends/wx-storage.js';
 
 // Where WeChat DevTools' "build npm" puts this package's files.
@@ -28,18 +28,12 @@ export async function createSession(options) {
   const opts = sessionOptions('miniprogram', options);
   await init(opts);
   // wx storage under exactly storageKey, through the Token Store's backend.
-  return openSession('miniprogram', wxHost, opts, (o) => wxStorageBackend({ prefix: '', timeout: o.timeout }));
+  return openSession('miniprogram', wxHost, opts, (o) => wxStorageBackend({ prefix: '', timeout: o.timeout }), MiniProgramSession);
 }
 
-/** The Token Store; `backend: 'wx'` keeps it in wx storage. Call after `await init()`. */
-export class Store extends SharedStore {
-  constructor(options = {}) {
-    const backend = options.backend === 'wx' ? wxStorageBackend({ prefix: options.prefix }) : options.backend;
-    const rest = Object.assign({}, options);
-    delete rest.prefix;
-    super(Object.assign(rest, { backend }));
-  }
-}
-
-export { Session };
-export { signJsapi, verifyRawData, verifyPushSignature, nonceStr } from '../shared/signature.js';
+// The class of every session this entry opens: request() plus uploadFile and downloadFile.
+export { MiniProgramSession as Session };
+// Only what a mini-program can use: no Token Store (it caches server
+// credentials a mini-program never holds) and no signatures (each needs a
+// server's secret). Both are in the node entry.
+export { nonceStr } from '../shared/nonce.js';

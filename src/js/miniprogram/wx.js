@@ -3,6 +3,7 @@
 // waiting. Every wx call of the package goes through callWx (the session's
 // here, the Token Store's in backends/wx-storage.js); promises on top.
 import { codedError, initError } from '../shared/errors.js';
+import { UPLOAD } from '../shared/kinds.js';
 
 // Looked up once: a global lookup per call is measurable on the request
 // hot path (and slow inside sandboxes).
@@ -46,8 +47,9 @@ export const SESSION_CODES = { timeout: 'TIMEOUT', missing: 'BAD_CONFIG' };
 
 /**
  * Calls w[api](args) and settles exactly once: success, fail, a synchronous
- * throw, or `codes.timeout` after `ms`. `now` (optional) saves a clock read
- * when the caller has just made one.
+ * throw, or `codes.timeout` after `ms` (then the task it returned, if any,
+ * is aborted). `now` (optional) saves a clock read when the caller has just
+ * made one. Returns that task (wx.request's, wx.uploadFile's...).
  */
 export function callWx(w, codes, api, args, ms, onOk, onFail, now) {
   const fn = w !== undefined ? w[api] : undefined;
@@ -58,9 +60,14 @@ export function callWx(w, codes, api, args, ms, onOk, onFail, now) {
   const call = {
     deadline: (now || dateNow()) + ms,
     done: false,
+    task: undefined,
     expire: () => {
       if (call.done) return;
       call.done = true;
+      const task = call.task;
+      if (task && typeof task.abort === 'function') {
+        try { task.abort(); } catch (_) { /* gone already */ }
+      }
       onFail(codedError(codes.timeout, 'wx.' + api + ' timed out after ' + ms + ' ms'));
     },
   };
@@ -75,10 +82,11 @@ export function callWx(w, codes, api, args, ms, onOk, onFail, now) {
   args.success = (res) => finish(onOk, res);
   args.fail = (err) => finish(onFail, err || { errMsg: api + ':fail' });
   try {
-    fn.call(w, args);
+    call.task = fn.call(w, args);
   } catch (err) {
     finish(onFail, err);
   }
+  return call.task;
 }
 
 export function wxCall(api, args, ms) {
@@ -99,14 +107,48 @@ export const wxHost = {
     if (err && err.code) throw err;
     throw codedError('LOGIN_FAILED', 'wx.login failed: ' + errMsg(err), { errMsg: err && err.errMsg });
   }),
-  send: (opts, onOk, onErr) => callWx(WX, SESSION_CODES, 'request', {
-    url: opts.url, method: opts.method, data: opts.data, header: opts.header, timeout: opts.timeout,
-  }, opts.timeout, (res) => onOk({ status: res.statusCode, data: res.data }), (err) => {
+  send: (opts, onOk, onErr) => {
+    callWx(WX, SESSION_CODES, 'request', {
+      url: opts.url, method: opts.method, data: opts.data, header: opts.header, timeout: opts.timeout,
+    }, opts.timeout, (res) => onOk({ status: res.statusCode, data: res.data }), failure(onErr), opts.now);
+  },
+  // wx.uploadFile (a string body, never parsed) or wx.downloadFile (a temp
+  // file path); returns the task, for abort(). What resolves is what wx's
+  // success gave, without errMsg.
+  transfer: (kind, o, onOk, onErr) => {
+    const upload = kind === UPLOAD;
+    const args = upload
+      ? { url: o.url, filePath: o.filePath, name: o.name, header: o.header, formData: o.formData, timeout: o.timeout }
+      : { url: o.url, header: o.header, timeout: o.timeout };
+    if (!upload && o.filePath !== undefined) args.filePath = o.filePath;
+    const task = callWx(WX, SESSION_CODES, upload ? 'uploadFile' : 'downloadFile', args, o.timeout, (res) => {
+      const value = { statusCode: res.statusCode };
+      if (upload) value.data = res.data;
+      if (res.tempFilePath !== undefined) value.tempFilePath = res.tempFilePath;
+      if (res.filePath !== undefined) value.filePath = res.filePath;
+      onOk({ status: res.statusCode, data: upload ? res.data : undefined, value });
+    }, failure(onErr), o.now);
+    const onProgress = o.onProgress;
+    if (onProgress && task && typeof task.onProgressUpdate === 'function') {
+      task.onProgressUpdate((e) => {
+        const event = upload
+          ? { progress: e.progress, totalBytesSent: e.totalBytesSent, totalBytesExpectedToSend: e.totalBytesExpectedToSend }
+          : { progress: e.progress, totalBytesWritten: e.totalBytesWritten, totalBytesExpectedToWrite: e.totalBytesExpectedToWrite };
+        try { onProgress(event); } catch (_) { /* the app's bug must not break the transfer */ }
+      });
+    }
+    return task;
+  },
+};
+
+// wx's fail payload as the session's codes: TIMEOUT when it says so, else NETWORK.
+function failure(onErr) {
+  return (err) => {
     if (err && err.code) return onErr(err);
     const msg = errMsg(err);
     onErr(codedError(/timeout/i.test(msg) ? 'TIMEOUT' : 'NETWORK', msg, { errMsg: err && err.errMsg }));
-  }, opts.now),
-};
+  };
+}
 
 /**
  * 32 bytes from wx.getRandomValues (base library 2.15+, asynchronous, so it

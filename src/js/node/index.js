@@ -26,7 +26,8 @@ export async function createSession(options) {
 }
 
 export { init, Session };
-export { signJsapi, verifyRawData, verifyPushSignature, nonceStr } from '../shared/signature.js';
+export { signJsapi, verifyRawData, verifyPushSignature } from './signature.js';
+export { nonceStr } from '../shared/nonce.js';
 export { Store, FileStore, RedisStore, MongoStore } from './stores.js';
 export { Wechat } from './wechat.js';
 export { decryptData } from './decrypt.js';

@@ -26,6 +26,7 @@ const SPEC = {
   exchange: 'function', exchangeBody: 'function', getCode: 'function',
   tokenHeader: 'string', tokenPrefix: 'string', storageKey: 'string', storage: storageKind,
   checkSession: 'string', reloginOn: 'intList', maxRelogin: 'int', timeout: 'int', expiryMargin: 'int',
+  onEvent: 'function',
 };
 
 const HOST_OPTIONS = {

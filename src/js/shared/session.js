@@ -4,12 +4,15 @@
 import { SessionCore, errorCodes } from 'wxsession-bg';
 import { codedError, withDeadline, withTimeout } from './errors.js';
 import { coreOptionsJson } from './session-options.js';
+import { withoutQuery } from './http.js';
+import { REQUEST } from './kinds.js';
 
 // Effect kinds and flags, mirrored from src/wasm/session.rs (the boundary
 // and package tests fail if they drift).
-const CHECK = 1, LOGIN = 2, SEND = 3, RESOLVE = 4, REJECT = 5, PERSIST = 6, CLEAR = 7, STATE = 8;
+const CHECK = 1, LOGIN = 2, SEND = 3, RESOLVE = 4, REJECT = 5, PERSIST = 6, CLEAR = 7, STATE = 8, REPORT = 9;
 const SEND_NOW = 0x80000000, FROM_LOGIN = 0x100;
 const STATES = ['anonymous', 'logging-in', 'authenticated'];
+const EVENT_TYPES = ['request', 'upload', 'download', 'login', 'relogin', 'checkSession'];
 let CODES = null;
 // Looked up once for the hot path (a global lookup per request adds up).
 const P = Promise;
@@ -25,11 +28,11 @@ const noop = () => {};
  * returns the storage ({ get, set, delete }, sync or async) once the core
  * has accepted the options. Resolves once the stored token is read.
  */
-export function openSession(kind, host, options, openStorage) {
+export function openSession(kind, host, options, openStorage, SessionClass) {
   CODES = CODES || errorCodes().split(',');
   const core = new SessionCore(coreOptionsJson(options), kind);
   const resolved = JSON.parse(core.options);
-  const session = new Session(core, host, options, resolved, options.storage || openStorage(resolved));
+  const session = new (SessionClass || Session)(core, host, options, resolved, options.storage || openStorage(resolved));
   const storage = session._storage;
   const key = session._opts.storageKey;
   return session._bounded(() => storage.get(key), 'storage.get').catch(() => null).then((stored) => {
@@ -56,6 +59,7 @@ export class Session {
     this._queued = null;
     this._expiry = 0;
     this._targets = new Map();
+    this._onEvent = options.onEvent || null;
   }
 
   get state() { return this._core.state; }
@@ -76,7 +80,7 @@ export class Session {
     return new P((resolve, reject) => {
       const now = this._host.now();
       const r = this._core.request(now);
-      const entry = { req, url, resolve, reject, res: null, err: null };
+      const entry = { kind: REQUEST, req, url, resolve, reject, res: null, err: null };
       if (r >= SEND_NOW) {
         // The warm path: nothing queued, send at once.
         this._pending.set(r - SEND_NOW, entry);
@@ -102,10 +106,13 @@ export class Session {
     if (req.header !== undefined && (req.header === null || typeof req.header !== 'object')) {
       throw codedError('BAD_CONFIG', 'request: header must be an object');
     }
-    // Apps repeat their URLs: a resolution depends only on the URL and this
-    // session's options, so short ones are remembered (256 at most, cleared
-    // when full: a few hundred KB at most).
-    const url = req.url;
+    return this._resolve(req.url);
+  }
+
+  // Apps repeat their URLs: a resolution depends only on the URL and this
+  // session's options, so short ones are remembered (256 at most, cleared
+  // when full: a few hundred KB at most).
+  _resolve(url) {
     let target = this._targets.get(url);
     if (target === undefined) {
       target = PLAIN_PATH.test(url) && url.indexOf('/.') < 0 && this._opts.baseUrl ? this._opts.baseUrl + url : this._core.resolveUrl(url);
@@ -117,10 +124,39 @@ export class Session {
     return target;
   }
 
+  /**
+   * An upload or download (`kind`) of `req` (checked by the host's glue) to
+   * `url` (from _resolve): the request rule, plus an `abort()` on the
+   * promise. `req.onProgress` hears the host's progress events.
+   */
+  _transfer(kind, req, url) {
+    let id = 0;
+    const promise = new P((resolve, reject) => {
+      const now = this._host.now();
+      const r = this._core.transfer(kind, now);
+      id = r >= SEND_NOW ? r - SEND_NOW : r;
+      this._pending.set(id, { kind, req, url, resolve, reject, res: null, err: null, task: null });
+      if (r >= SEND_NOW) this._send(id, now);
+      else this._pump();
+    });
+    promise.abort = () => {
+      const p = this._pending.get(id);
+      if (!p || !this._core.abort(id, this._host.now())) return;
+      const task = p.task;
+      p.task = null;
+      this._pump();
+      // Its fail callback comes later and finds nothing pending.
+      if (task && typeof task.abort === 'function') {
+        try { task.abort(); } catch (_) { /* settled already */ }
+      }
+    };
+    return promise;
+  }
+
   login(opts) {
     return new P((resolve, reject) => {
       const id = this._core.login(!!(opts && opts.force), this._host.now());
-      this._pending.set(id, { req: null, resolve, reject, res: null, err: null });
+      this._pending.set(id, { kind: REQUEST, req: null, resolve, reject, res: null, err: null });
       this._pump();
     });
   }
@@ -136,7 +172,15 @@ export class Session {
   // sees every effect the last call queued.
   _pump() {
     const fx = this._core.takeEffects();
-    for (let i = 0; i < fx.length; i += 3) this._run(fx[i], fx[i + 1], fx[i + 2]);
+    for (let i = 0; i < fx.length; i += 3) {
+      if (fx[i] === REPORT) {
+        // The one effect of six numbers: see src/wasm/session.rs.
+        this._report(fx[i + 1], fx[i + 2], fx[i + 3], fx[i + 4]);
+        i += 3;
+      } else {
+        this._run(fx[i], fx[i + 1], fx[i + 2]);
+      }
+    }
   }
 
   _run(kind, a, b) {
@@ -164,25 +208,29 @@ export class Session {
     const req = p.req;
     const header = req.header ? Object.assign({}, req.header) : {};
     header[this._opts.tokenHeader] = this._auth;
-    this._host.send(
-      { url: p.url, method: req.method || 'GET', data: req.data, header, timeout: req.timeout || this._opts.timeout, now },
-      (res) => {
-        p.res = res;
-        const status = res.status;
-        if (!(status >= 100 && status <= 599 && status % 1 === 0)) {
-          p.res = null;
-          p.err = codedError('NETWORK', 'the request got no HTTP status');
-          this._core.requestFailed(id, 'NETWORK');
-          this._pump();
-        } else if (this._core.response(id, status, this._host.now())) this._settle(id, null, false);
-        else this._pump();
-      },
-      (err) => {
-        p.err = err;
-        this._core.requestFailed(id, err && err.code === 'TIMEOUT' ? 'TIMEOUT' : 'NETWORK');
+    const onOk = (res) => {
+      p.res = res;
+      const status = res.status;
+      if (!(status >= 100 && status <= 599 && status % 1 === 0)) {
+        p.res = null;
+        p.err = codedError('NETWORK', 'the request got no HTTP status');
+        this._core.requestFailed(id, 'NETWORK', this._host.now());
         this._pump();
-      },
-    );
+      } else if (this._core.response(id, status, this._host.now())) this._settle(id, null, false);
+      else this._pump();
+    };
+    const onErr = (err) => {
+      p.err = err;
+      this._core.requestFailed(id, err && err.code === 'TIMEOUT' ? 'TIMEOUT' : 'NETWORK', this._host.now());
+      this._pump();
+    };
+    const timeout = req.timeout || this._opts.timeout;
+    if (p.kind === REQUEST) {
+      this._host.send({ url: p.url, method: req.method || 'GET', data: req.data, header, timeout, now }, onOk, onErr);
+    } else {
+      // The host answers { status, data (the body, for errors), value (what resolves) }.
+      p.task = this._host.transfer(p.kind, Object.assign({}, req, { url: p.url, header, timeout, now }), onOk, onErr);
+    }
   }
 
   _settle(id, code, fromLogin) {
@@ -192,12 +240,13 @@ export class Session {
     if (code === null) {
       // login() promises the token is kept, not only held: wait for the write.
       if (p.req === null) return this._writing.then(() => p.resolve());
-      return p.resolve(p.res ? p.res.data : undefined);
+      return p.resolve(p.res ? (p.kind === REQUEST ? p.res.data : p.res.value) : undefined);
     }
     p.reject(fromLogin ? this._loginError(code) : this._requestError(code, p));
   }
 
   _requestError(code, p) {
+    if (code === 'ABORTED') return codedError(code, 'the ' + EVENT_TYPES[p.kind] + ' of ' + withoutQuery(p.url) + ' was aborted');
     if (p.res) {
       const what = code === 'UNAUTHORIZED' ? 'still rejected after re-login' : 'the server answered';
       return codedError(code, what + ' with HTTP ' + p.res.status, { status: p.res.status, data: p.res.data });
@@ -291,6 +340,19 @@ export class Session {
       this._writing = this._queued;
     }
     return this._queued;
+  }
+
+  // An onEvent report: what happened, never with what (the URL without its
+  // query; no token, code or body). The hook runs after this turn's work,
+  // and whatever it throws or returns stays with it.
+  _report(req, packed, durationMs, status) {
+    const hook = this._onEvent;
+    const p = req ? this._pending.get(req) : undefined;
+    const event = { type: EVENT_TYPES[packed & 0xff], durationMs, attempt: packed >>> 16 };
+    if (p) event.url = withoutQuery(p.url);
+    if (status) event.status = status;
+    if (packed & 0xff00) event.error = CODES[(packed >>> 8) & 0xff];
+    P.resolve(event).then(hook).catch(noop);
   }
 
   _emit(state) {

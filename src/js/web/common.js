@@ -16,6 +16,12 @@ export function oneOf(values) {
   return (v) => (values.indexOf(v) >= 0 ? '' : values.map((x) => "'" + x + "'").join(' or '));
 }
 
+/** The URL as WeChat signs and checks it: without its '#…' fragment. */
+export function stripHash(url) {
+  const i = url.indexOf('#');
+  return i < 0 ? url : url.slice(0, i);
+}
+
 /** The page's address, or undefined where there is none (Node, a sandboxed frame). */
 export function currentHref() {
   try {

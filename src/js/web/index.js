@@ -35,7 +35,8 @@ export class Store extends SharedStore {
 }
 
 export { Session };
-export { signJsapi, verifyRawData, verifyPushSignature, nonceStr } from '../shared/signature.js';
+// Signing and verifying need a server's secrets: the node entry has them.
+export { nonceStr } from '../shared/nonce.js';
 // H5 clients (web entry only): JS-SDK config and official-account OAuth.
 export { JssdkClient } from './jssdk-client.js';
 export { OAuthClient } from './oauth-client.js';

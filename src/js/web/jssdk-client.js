@@ -5,9 +5,8 @@ import { codedError, withTimeout } from '../shared/errors.js';
 import { ensureStarted } from '../shared/loader.js';
 import { Store } from '../shared/store.js';
 import { localStorageBackend } from '../backends/local-storage.js';
-import { stripHash } from '../shared/signature.js';
 import { checkOptions, intIn } from '../shared/options.js';
-import { badConfig, nonEmpty, oneOf, currentHref, requestJson } from './common.js';
+import { badConfig, nonEmpty, oneOf, currentHref, requestJson, stripHash } from './common.js';
 
 // iOS WeChat checks the signature against the URL the page was entered with
 // (a later history.pushState does not change it). This module is evaluated

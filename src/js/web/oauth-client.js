@@ -3,7 +3,7 @@
 // way back, a state check and one exchange of the code at the app backend.
 import { codedError } from '../shared/errors.js';
 import { ensureStarted } from '../shared/loader.js';
-import { nonceStr } from '../shared/signature.js';
+import { nonceStr } from '../shared/nonce.js';
 import { checkOptions, intIn } from '../shared/options.js';
 import { badConfig, oneOf, currentHref, requestJson } from './common.js';
 

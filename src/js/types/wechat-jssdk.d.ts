@@ -1,7 +1,7 @@
 // Types of `wxsession/wechat-jssdk`: stores for wechat-jssdk 5's own
 // Wechat, JSSDK, OAuth and MiniProgram (they pass its `instanceof Store`
 // checks), each delegating to a wxsession store. Results are unfrozen copies.
-import type { StoreInfo, StoreBackend, FileStoreOptions, RedisStoreOptions, MongoStoreOptions, StoreCommonOptions } from './index';
+import type { StoreInfo, StoreBackend, FileStoreOptions, RedisStoreOptions, MongoStoreOptions, StoreCommonOptions } from './node';
 
 /** wechat-jssdk's option names, accepted beside ours. */
 interface JssdkOptions {
