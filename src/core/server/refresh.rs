@@ -28,16 +28,33 @@ use crate::core::error::{Error, ErrorCode};
 use crate::core::store::meta::Slot;
 use crate::core::store::{Payload, Record};
 
+/// A failed write under the lock is sent again after this long.
+const RESEND_AFTER_MS: u64 = 200;
+
 #[derive(Debug)]
 enum St {
     Start,
     Token(Need),
-    Locking { sent_at: u64 },
+    Locking {
+        sent_at: u64,
+    },
     Sleeping,
-    Reading { epoch: u32 },
+    Reading {
+        epoch: u32,
+    },
     Fetching,
-    Writing { key: String, slot: Slot },
-    Unlocking { retry: bool },
+    Writing {
+        key: String,
+        slot: Slot,
+    },
+    /// Waiting to send a failed write again while the lock still holds.
+    Resending {
+        key: String,
+        slot: Slot,
+    },
+    Unlocking {
+        retry: bool,
+    },
 }
 
 #[derive(Debug)]
@@ -141,10 +158,28 @@ impl RefreshTask {
             }
             (St::Fetching, Event::Io(_, answer)) => self.fetched(cx, cfg, answer),
             (St::Writing { key, slot }, Event::Io(_, answer)) => {
-                // A failed write still serves the fresh value: it is valid,
-                // and the store keeps it dirty and writes it again.
                 cx.store.write_done(&key, answer.is_ok(), cx.now);
+                if answer.is_ok() {
+                    return self.finish(Ok(slot));
+                }
+                // Sent again only while the lock is ours; a flush later
+                // could land over a credential someone fetched meanwhile.
+                if self.lease_lasts(cx, cfg, RESEND_AFTER_MS) {
+                    self.st = St::Resending { key, slot };
+                    return Next::Io(Io::Sleep {
+                        ms: RESEND_AFTER_MS,
+                    });
+                }
+                cx.store.forget_write(&key);
+                // The fresh value is still served: it is valid.
                 self.finish(Ok(slot))
+            }
+            (St::Resending { key, slot }, Event::Io(..)) => {
+                if !self.lease_lasts(cx, cfg, 0) {
+                    cx.store.forget_write(&key);
+                    return self.finish(Ok(slot));
+                }
+                self.send(cx, slot)
             }
             (St::Unlocking { retry }, Event::Io(..)) => {
                 if retry {
@@ -166,8 +201,23 @@ impl RefreshTask {
         }
     }
 
+    /// One lock for the global record: the token and the ticket live in
+    /// it, and a write of one must never restore a stale copy of the other.
     fn lock_name(&self) -> String {
-        format!("lock:{}", self.which.name())
+        match &self.which {
+            Which::Token | Which::Ticket => "lock:global".into(),
+            which => format!("lock:{}", which.name()),
+        }
+    }
+
+    /// Whether our lease (if the refresh runs under one) still holds for a
+    /// write sent `after` ms from now: the write must land before it lapses.
+    fn lease_lasts<P: Payload>(&self, cx: &Cx<P>, cfg: &WechatConfig, after: u64) -> bool {
+        match &self.lease {
+            Some(l) => cx.now + after + cx.settings.timeout_ms < l.asked_at + cfg.lock_ttl_ms,
+            // No lock to hold: nothing makes a second attempt safer.
+            None => false,
+        }
     }
 
     /// Without a cross-process lock (or a backend), this process acts as
@@ -367,24 +417,20 @@ impl RefreshTask {
                 }
             }
             Err(e) => self.finish(Err(e)),
-            Ok((slot, info)) => {
-                let lapsed = self
-                    .lease
-                    .as_ref()
-                    .is_some_and(|l| now + cx.settings.timeout_ms >= l.asked_at + cfg.lock_ttl_ms);
-                if lapsed {
-                    // Our write could land after the lock passed to someone
-                    // else: lock again and look before writing.
-                    self.lease = None;
-                    self.fresh = Some((slot, info));
-                    return self.lock(cx, cfg);
-                }
-                self.write(cx, slot, info)
-            }
+            Ok((slot, info)) => self.write(cx, slot, info),
         }
     }
 
     fn write<P: Payload>(&mut self, cx: &mut Cx<P>, slot: Slot, oauth_info: String) -> Next<P> {
+        if self.lease.is_some() && !self.lease_lasts(cx, cx.cfg.expect("configured"), 0) {
+            // Our write could land after the lock passed to someone else
+            // (after a slow fetch, or on the relock path): lock again and
+            // look before writing.
+            let cfg = cx.cfg.expect("configured");
+            self.lease = None;
+            self.fresh = Some((slot, oauth_info));
+            return self.lock(cx, cfg);
+        }
         let (kind, id) = self.which.record();
         let now = cx.now;
         let base = cx.store.record(kind, id, now).cloned();
@@ -416,7 +462,13 @@ impl RefreshTask {
             Err(e) => return self.finish(Err(e)),
         };
         cx.store.put(kind, id, record, now);
-        match cx.store.write_now(kind, id, now) {
+        self.send(cx, slot)
+    }
+
+    fn send<P: Payload>(&mut self, cx: &mut Cx<P>, slot: Slot) -> Next<P> {
+        let (kind, id) = self.which.record();
+        let id = id.to_owned();
+        match cx.store.write_now(kind, &id, cx.now) {
             Some(w) => {
                 let value = w.value.unwrap_or_default();
                 self.st = St::Writing {

@@ -10,7 +10,7 @@ use super::io::{Action, Io, OpId, Out};
 use super::{Op, ServerCore};
 use crate::core::error::{Error, ErrorCode};
 use crate::core::json_object::RawObject;
-use crate::core::store::StoreConfig;
+use crate::core::store::{Kind, StoreConfig};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 
@@ -59,6 +59,8 @@ pub struct World {
     pub procs: Vec<Proc>,
     pub backend: BTreeMap<String, (String, u64)>,
     pub backend_down: bool,
+    /// This process's backend writes fail without landing (a timed-out SET).
+    pub fail_sets: Option<usize>,
     pub can_lock: bool,
     locks: BTreeMap<String, (String, u64)>,
     pub wechat: Wechat,
@@ -91,6 +93,7 @@ impl World {
             procs: Vec::new(),
             backend: BTreeMap::new(),
             backend_down: false,
+            fail_sets: None,
             can_lock,
             locks: BTreeMap::new(),
             wechat: Wechat::default(),
@@ -229,6 +232,9 @@ impl World {
             {
                 down()
             }
+            Io::Set { .. } if self.fail_sets == Some(p) => {
+                Err(Error::new(ErrorCode::StoreUnavailable, "write timed out"))
+            }
             Io::Get { key } => Ok(self
                 .backend
                 .get(&key)
@@ -244,7 +250,7 @@ impl World {
                 Ok(None)
             }
             Io::Clear => {
-                self.backend.clear();
+                self.backend.retain(|k, _| Kind::is_app_session_key(k));
                 Ok(None)
             }
             Io::Lock { name, ttl_ms } => {

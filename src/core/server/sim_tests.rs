@@ -88,7 +88,7 @@ fn a_holder_killed_mid_fetch_is_replaced_once_its_lease_expires() {
         w.call(0, token(false), 0);
         w.run();
         assert!(w.procs[0].dead);
-        let lease_end = w.lock_until("lock:token").expect("the dead holder's lock");
+        let lease_end = w.lock_until("lock:global").expect("the dead holder's lock");
         let tags = [w.call(1, token(false), 5), w.call(2, token(false), 5)];
         w.run();
         let (a, b) = (cred(&w, tags[0]), cred(&w, tags[1]));
@@ -360,5 +360,102 @@ fn random_schedules_always_finish_and_never_mix_up_tickets() {
             w.procs.iter().all(|p| p.core.in_flight() == 0),
             "seed {seed}: a task never finished"
         );
+    }
+}
+
+#[test]
+fn a_failed_credential_write_is_never_sent_later_over_a_newer_one() {
+    for seed in 0..SEEDS {
+        let mut w = World::new(seed, 2, true);
+        // Process 0 fetches T1/J1 but none of its writes land, even resent.
+        w.fail_sets = Some(0);
+        let first = w.call(0, sign("https://h5.test/"), 0);
+        w.run();
+        assert_eq!(
+            w.ticket_of(&view(&w, first)).as_deref(),
+            Some("J1"),
+            "seed {seed}"
+        );
+        w.fail_sets = None;
+        // Process 1 finds nothing stored and fetches T2/J2.
+        w.call(1, sign("https://h5.test/"), 0);
+        w.run();
+        // Process 0's periodic flush must not bring J1 back.
+        w.call(0, Op::Flush, 0);
+        w.run();
+        w.run_until(w.now + GRACE_MS + 1_000);
+        let newest = w.wechat.newest_ticket().map(str::to_owned);
+        for p in 0..2 {
+            let t = w.call(p, sign("https://h5.test/other"), 0);
+            w.run();
+            assert_eq!(
+                w.ticket_of(&view(&w, t)),
+                newest,
+                "seed {seed}: process {p}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_write_that_fails_once_is_resent_under_the_lock() {
+    for seed in 0..20 {
+        let mut w = World::new(seed, 2, true);
+        w.fail_sets = Some(0);
+        let t = w.call(0, token(false), 0);
+        // The backend comes back while process 0 still holds the lock.
+        w.run_until(w.now + 150);
+        w.fail_sets = None;
+        w.run();
+        let stored = &w.backend["global"].0;
+        assert!(
+            stored.contains(&cred(&w, t)),
+            "seed {seed}: the resend landed"
+        );
+        let other = w.call(1, token(false), 0);
+        w.run();
+        assert_eq!(cred(&w, other), cred(&w, t), "seed {seed}");
+        assert_eq!(w.wechat.token_fetches, 1, "seed {seed}");
+    }
+}
+
+#[test]
+fn a_token_refresh_and_a_ticket_refresh_never_undo_each_other() {
+    for seed in 0..SEEDS {
+        let mut w = World::new(seed, 2, true);
+        w.call(0, sign("https://h5.test/"), 0);
+        w.run();
+        w.call(1, sign("https://h5.test/"), 0);
+        w.run();
+        let jitter = w.rand(60);
+        w.call(
+            0,
+            Op::Credential {
+                which: Which::Ticket,
+                force: true,
+            },
+            0,
+        );
+        w.call(1, token(true), jitter);
+        w.run();
+        w.run_until(w.now + GRACE_MS + 1_000);
+        for p in 0..2 {
+            let t = w.call(p, token(false), 0);
+            let s = w.call(p, sign("https://h5.test/after"), 0);
+            w.run();
+            let served = cred(&w, t);
+            assert!(
+                w.wechat
+                    .tokens
+                    .iter()
+                    .any(|(v, until)| *v == served && *until > w.now),
+                "seed {seed}: process {p} served {served}, which WeChat no longer accepts"
+            );
+            assert_eq!(
+                w.ticket_of(&view(&w, s)).as_deref(),
+                w.wechat.newest_ticket(),
+                "seed {seed}"
+            );
+        }
     }
 }

@@ -539,6 +539,17 @@ impl<P: Payload> StoreCore<P> {
         self.evict(None);
     }
 
+    /// A write made under a lock failed and cannot be retried under it: the
+    /// record stays served here but is never sent by a later, unlocked
+    /// flush (it could land over a newer one), and is re-read at the next
+    /// look, so whatever the backend holds by then wins.
+    pub fn forget_write(&mut self, key: &str) {
+        if let Some(entry) = self.entries.get_mut(key) {
+            entry.state = State::Clean;
+            entry.checked_at = 0;
+        }
+    }
+
     /// When the periodic flush is due next, if there is one.
     pub fn next_flush_at(&self) -> Option<u64> {
         (!self.config.no_interval && !self.destroyed && self.has_backend)
@@ -556,11 +567,32 @@ impl<P: Payload> StoreCore<P> {
         self.signatures
     }
 
-    /// `clearStore()`: memory forgets everything (the backend is cleared
-    /// by its own `clear`).
+    /// `clearStore()`: memory forgets wechat-jssdk's records (the backend
+    /// is cleared by its own `clear`). App sessions stay: clearing a store
+    /// at start-up, as wechat-jssdk apps do, must not log every user out.
     pub fn clear(&mut self) {
-        self.entries.clear();
-        self.signatures = 0;
+        let sessions: Vec<String> = self
+            .entries
+            .iter()
+            .map(|(k, _)| k)
+            .filter(|k| Kind::is_app_session_key(k))
+            .cloned()
+            .collect();
+        if sessions.is_empty() {
+            self.entries.clear();
+            self.signatures = 0;
+        } else {
+            let others: Vec<String> = self
+                .entries
+                .iter()
+                .map(|(k, _)| k)
+                .filter(|k| !Kind::is_app_session_key(k))
+                .cloned()
+                .collect();
+            for key in others {
+                self.remove(&key);
+            }
+        }
         self.epoch = self.epoch.wrapping_add(1);
     }
 
