@@ -100,6 +100,10 @@ pub struct StoreCore<P> {
     has_backend: bool,
     entries: Keyed<Entry<P>>,
     signatures: usize,
+    /// OAuth and MP session records in memory: bounded like signatures when
+    /// a backend holds them (every user seen would stay otherwise).
+    users: usize,
+    may_evict_users: bool,
     /// False after an eviction scan found nothing clean: the next scan waits
     /// until something becomes clean, so saves past the bound stay O(1).
     may_evict: bool,
@@ -116,6 +120,8 @@ impl<P: Payload> StoreCore<P> {
             has_backend,
             entries: Keyed::default(),
             signatures: 0,
+            users: 0,
+            may_evict_users: true,
             may_evict: true,
             tick: 0,
             epoch: 0,
@@ -275,9 +281,15 @@ impl<P: Payload> StoreCore<P> {
             Some(raw) => Some(Record::decode(kind, raw)?).filter(|r| !r.is_expired(now)),
             None => None,
         };
+        if record.is_none() && matches!(kind, Kind::OAuth | Kind::MpSession) {
+            // Not remembered: a key taken from a request (a cookie, an
+            // openid) must not leave an entry behind for every miss.
+            return Ok(None);
+        }
         self.insert(kind, key.clone(), record.clone(), State::Clean, now);
         self.touch(kind, &key);
         self.may_evict = true;
+        self.may_evict_users = true;
         self.evict(Some(&key));
         if record.is_some()
             && self
@@ -346,7 +358,12 @@ impl<P: Payload> StoreCore<P> {
             .entries
             .get(&key)
             .is_some_and(|e| e.record.as_ref().is_some_and(|r| !r.is_expired(now)));
-        if !live {
+        if live {
+            return outcome;
+        }
+        if matches!(kind, Kind::OAuth | Kind::MpSession) {
+            self.remove(&key);
+        } else {
             self.insert(kind, key, None, State::Clean, now);
         }
         outcome
@@ -536,6 +553,7 @@ impl<P: Payload> StoreCore<P> {
             self.remove(key);
         }
         self.may_evict = true;
+        self.may_evict_users = true;
         self.evict(None);
     }
 
@@ -581,6 +599,7 @@ impl<P: Payload> StoreCore<P> {
         if sessions.is_empty() {
             self.entries.clear();
             self.signatures = 0;
+            self.users = 0;
         } else {
             let others: Vec<String> = self
                 .entries
@@ -658,19 +677,27 @@ impl<P: Payload> StoreCore<P> {
             checked_at: now,
             view: None,
         };
-        if self.entries.insert(key, entry).is_none() && kind == Kind::Signature {
-            self.signatures += 1;
+        if self.entries.insert(key, entry).is_none() {
+            match kind {
+                Kind::Signature => self.signatures += 1,
+                Kind::OAuth | Kind::MpSession => self.users += 1,
+                _ => {}
+            }
         }
     }
 
     fn remove(&mut self, key: &str) {
-        if self.entries.remove(key).is_some() && key.starts_with("sig:") {
-            self.signatures -= 1;
+        if self.entries.remove(key).is_some() {
+            if key.starts_with("sig:") {
+                self.signatures -= 1;
+            } else if is_user_key(key) {
+                self.users -= 1;
+            }
         }
     }
 
     fn touch(&mut self, kind: Kind, key: &str) {
-        if kind != Kind::Signature {
+        if !matches!(kind, Kind::Signature | Kind::OAuth | Kind::MpSession) {
             return;
         }
         self.tick = self.tick.wrapping_add(1);
@@ -682,32 +709,44 @@ impl<P: Payload> StoreCore<P> {
     /// Over the bound, the least recently used clean signatures leave memory
     /// (they stay in the backend); dirty ones wait until they are written,
     /// and `keep` (just read or written) stays. One scan trims to 90% of the
-    /// bound, so scans are rare (amortised O(1) per save).
+    /// bound, so scans are rare (amortised O(1) per save). OAuth and MP
+    /// records are bounded the same way when a backend holds them.
     fn evict(&mut self, keep: Option<&str>) {
         let max = self.config.max_signatures;
-        if self.signatures <= max || !self.may_evict {
-            return;
+        if self.may_evict && self.signatures > max {
+            self.may_evict = self.trim(|k| k.starts_with("sig:"), self.signatures, keep);
         }
+        if self.has_backend && self.may_evict_users && self.users > max {
+            self.may_evict_users = self.trim(is_user_key, self.users, keep);
+        }
+    }
+
+    /// Drops the least recently used clean entries of one pool down to 90%
+    /// of the bound; false when none could go (all unwritten).
+    fn trim(&mut self, member: fn(&str) -> bool, count: usize, keep: Option<&str>) -> bool {
+        let max = self.config.max_signatures;
         let target = max - max / 10;
         let mut clean: Vec<(u32, &String)> = self
             .entries
             .iter()
-            .filter(|(k, e)| {
-                k.starts_with("sig:") && e.state == State::Clean && Some(k.as_str()) != keep
-            })
+            .filter(|(k, e)| member(k) && e.state == State::Clean && Some(k.as_str()) != keep)
             .map(|(k, e)| (e.used, k))
             .collect();
-        let excess = (self.signatures - target).min(clean.len());
+        let excess = (count - target).min(clean.len());
         if excess == 0 {
-            self.may_evict = false;
-            return;
+            return false;
         }
         clean.select_nth_unstable(excess - 1);
         let victims: Vec<String> = clean[..excess].iter().map(|(_, k)| (*k).clone()).collect();
         for key in victims {
             self.remove(&key);
         }
+        true
     }
+}
+
+fn is_user_key(key: &str) -> bool {
+    key.starts_with("oauth:") || key.starts_with("mp:")
 }
 
 /// wechat-jssdk counts updates of the global token (`count`): an update

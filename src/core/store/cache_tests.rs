@@ -468,6 +468,69 @@ fn misses_do_not_grow_memory_without_bound() {
             .unwrap();
     }
     assert!(s.signature_count() <= 4, "{}", s.signature_count());
+    // OAuth and MP misses (keys from requests) leave nothing behind at all.
+    for i in 0..1000 {
+        for kind in [Kind::OAuth, Kind::MpSession] {
+            let id = format!("user{i}");
+            load_key(s.lookup(kind, &id, 0).unwrap());
+            assert_eq!(s.loaded(kind, &id, None, 0, 0).unwrap(), None);
+            s.reread(kind, &id, Ok(None), s.epoch(), 0);
+        }
+    }
+    assert_eq!(
+        s.entries.iter().count(),
+        s.signature_count(),
+        "no entry per miss"
+    );
+}
+
+#[test]
+fn users_read_from_the_backend_are_bounded_like_signatures() {
+    let mut s = core(10);
+    for i in 0..500 {
+        let id = format!("user{i}");
+        let raw = enc(Kind::OAuth, r#"{"access_token":"a","expires_in":7200}"#);
+        assert!(s
+            .loaded(Kind::OAuth, &id, Some(&raw), 0, 0)
+            .unwrap()
+            .is_some());
+        let raw = enc(Kind::MpSession, r#"{"openid":"o","session_key":"k"}"#);
+        assert!(s
+            .loaded(Kind::MpSession, &id, Some(&raw), 0, 0)
+            .unwrap()
+            .is_some());
+    }
+    assert!(s.users <= 10, "{}", s.users);
+    // The one just read is served from memory; the evicted are read again.
+    assert!(matches!(
+        s.lookup(Kind::MpSession, "user499", 1).unwrap(),
+        Lookup::Hit(_)
+    ));
+    load_key(s.lookup(Kind::OAuth, "user0", 1).unwrap());
+    // Without a backend they are the data: never evicted.
+    let mut m: Core = StoreCore::new(
+        StoreConfig {
+            max_signatures: 10,
+            ..StoreConfig::default()
+        },
+        false,
+        0,
+    );
+    for i in 0..50 {
+        m.save(
+            Kind::OAuth,
+            &format!("user{i}"),
+            r#"{"access_token":"a"}"#,
+            false,
+            0,
+        )
+        .unwrap();
+    }
+    assert_eq!(m.users, 50);
+    assert!(matches!(
+        m.lookup(Kind::OAuth, "user0", 1).unwrap(),
+        Lookup::Hit(_)
+    ));
 }
 
 #[test]
@@ -565,6 +628,26 @@ fn saves_past_the_bound_with_nothing_clean_do_not_rescan() {
     assert_eq!(s.signature_count(), 20);
     flush_all(&mut s, 1);
     assert!(s.signature_count() <= 10);
+}
+
+#[test]
+fn clear_keeps_app_sessions() {
+    let mut s: Core = StoreCore::new(StoreConfig::default(), false, 0);
+    save_signatures(&mut s, 0..3);
+    let session = R::from_info(Kind::AppSession, r#"{"openid":"o"}"#, 0).unwrap();
+    s.put(Kind::AppSession, "h1", session, 0);
+    let index = R::from_info(Kind::SessionIndex, r#"{"openid":"o","sessions":{}}"#, 0).unwrap();
+    s.put(Kind::SessionIndex, "o", index, 0);
+    s.save(Kind::OAuth, "u", r#"{"access_token":"a"}"#, false, 0)
+        .unwrap();
+    s.clear();
+    assert_eq!((s.signature_count(), s.users), (0, 0));
+    assert!(s.record(Kind::AppSession, "h1", 0).is_some());
+    assert!(s.record(Kind::SessionIndex, "o", 0).is_some());
+    assert!(matches!(
+        s.lookup(Kind::OAuth, "u", 0).unwrap(),
+        Lookup::Absent
+    ));
 }
 
 #[test]

@@ -49,6 +49,12 @@ impl Kind {
         }
     }
 
+    /// Keys of app sessions and their per-user index, which `clearStore()`
+    /// leaves alone.
+    pub fn is_app_session_key(key: &str) -> bool {
+        key.starts_with("sess:") || key.starts_with("idx:")
+    }
+
     pub fn from_u8(n: u8) -> Option<Kind> {
         Kind::ALL.get(n as usize).copied()
     }
@@ -87,6 +93,10 @@ const MAX_LIFE_MS: u64 = 10 * 365 * 86_400_000;
 /// An OAuth record lives as long as its refresh_token (30 days at WeChat);
 /// its `expires_in` is the access_token's, not the record's.
 pub const OAUTH_RECORD_MS: u64 = 30 * 86_400_000;
+/// A signature that names no expiry (wechat-jssdk's never do) lives two
+/// hours from its last write, as wechat-jssdk's own `isTokenExpired` judges
+/// it; without this a backend keeps every URL ever signed forever.
+pub const SIGNATURE_RECORD_MS: u64 = 7_200_000;
 
 /// C0 and C1 control characters, by bytes (this runs on every memory hit):
 /// in UTF-8 the C1 range U+0080..U+009F is 0xC2 followed by 0x80..0x9F.
@@ -175,7 +185,7 @@ pub fn expiry_of(kind: Kind, obj: &RawObject, now: u64) -> Result<Option<u64>, S
             };
         }
     }
-    Ok(None)
+    Ok((kind == Kind::Signature).then_some(now + SIGNATURE_RECORD_MS))
 }
 
 pub fn meta_of(kind: Kind, obj: &RawObject) -> Meta {
@@ -320,6 +330,19 @@ mod tests {
             at(Kind::OAuth, r#"{"expires_in":7200}"#),
             Some(1000 + OAUTH_RECORD_MS)
         );
+        // wechat-jssdk's signatures name no expiry: two hours from the write,
+        // moved by every update; only an explicit null keeps one forever.
+        let wechat_jssdk = r#"{"jsapi_ticket":"J","url":"https://a.test/","signature":"s"}"#;
+        assert_eq!(
+            at(Kind::Signature, wechat_jssdk),
+            Some(1000 + SIGNATURE_RECORD_MS)
+        );
+        let r = R::from_info(Kind::Signature, wechat_jssdk, 1000).unwrap();
+        let updated = r
+            .merged(Kind::Signature, r#"{"signature":"t"}"#, 50_000)
+            .unwrap();
+        assert_eq!(updated.expires_at, Some(50_000 + SIGNATURE_RECORD_MS));
+        assert_eq!(at(Kind::Signature, r#"{"expiresAt":null}"#), None);
     }
 
     #[test]

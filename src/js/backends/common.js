@@ -45,6 +45,12 @@ export function isRecord(r) {
     (r.expiresAt === null || (typeof r.expiresAt === 'number' && isFinite(r.expiresAt)));
 }
 
+// App sessions and their per-user index: clear() (wechat-jssdk's
+// clearStore) leaves them, so clearing at start-up logs nobody out.
+export function isAppSessionKey(key) {
+  return key.startsWith('sess:') || key.startsWith('idx:');
+}
+
 export function isLive(record, now) {
   return record.expiresAt === null || record.expiresAt > now;
 }

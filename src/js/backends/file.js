@@ -7,7 +7,7 @@ import { promises as fs, constants as fsConstants } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import {
-  storeError, checkKey, checkValue, checkTtl, checkLockTtl, checkToken, expiresAtFor, isRecord, isLive,
+  storeError, checkKey, checkValue, checkTtl, checkLockTtl, checkToken, expiresAtFor, isRecord, isLive, isAppSessionKey,
 } from './common.js';
 
 const MAX_FILE_BYTES = 128 * 1024 * 1024;
@@ -184,10 +184,10 @@ export function fileBackend({ fileStorePath = join(process.cwd(), 'wechat-info.j
       await ready();
       if (entries.delete(key)) await persist();
     },
-    /** clearStore(): an empty file (same appId). */
+    /** clearStore(): every record but app sessions gone (same appId). */
     async clear() {
       await ready();
-      entries.clear();
+      for (const key of [...entries.keys()]) if (!isAppSessionKey(key)) entries.delete(key);
       await persist();
     },
     async lock(key, ttlMs) {

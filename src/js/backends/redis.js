@@ -4,7 +4,7 @@
 // `${prefix}.lock:${appId}:${key}` so no data key can ever collide with one.
 import { randomBytes } from 'node:crypto';
 import {
-  storeError, checkKey, checkValue, checkTtl, checkLockTtl, checkToken, withDeadline,
+  storeError, checkKey, checkValue, checkTtl, checkLockTtl, checkToken, withDeadline, isAppSessionKey,
 } from './common.js';
 import { driver } from './drivers.js';
 
@@ -88,12 +88,14 @@ export function redisBackend({
       const reply = await send(['EVAL', UNLOCK, '1', lockKey(key), token], 'EVAL unlock');
       return Number(reply) === 1;
     },
-    /** clearStore(): every data key of this prefix and appId, by SCAN (never KEYS). */
+    /** clearStore(): every data key of this prefix and appId but app sessions, by SCAN (never KEYS). */
     async clear() {
+      const base = prefix + ':' + appId + ':';
       let cursor = '0';
       do {
-        const pattern = (prefix + ':' + appId + ':').replace(/[*?[\]\\]/g, '\\$&') + '*';
-        const [next, keys] = await send(['SCAN', cursor, 'MATCH', pattern, 'COUNT', '200'], 'SCAN');
+        const pattern = base.replace(/[*?[\]\\]/g, '\\$&') + '*';
+        const [next, found] = await send(['SCAN', cursor, 'MATCH', pattern, 'COUNT', '200'], 'SCAN');
+        const keys = found.filter((k) => !isAppSessionKey(k.slice(base.length)));
         if (keys.length) await send(['DEL', ...keys], 'DEL');
         cursor = String(next);
       } while (cursor !== '0');
