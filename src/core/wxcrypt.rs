@@ -108,7 +108,10 @@ fn pad_len(block: &[u8; 16]) -> usize {
 /// WeChat's `encryptedData` decrypted with the user's `session_key` and
 /// the `iv` that came with it; the plaintext must be a JSON object whose
 /// `watermark.appid` is `app_id`. Returns it as JSON text. Every failure
-/// is DECRYPT_FAILED, and a bad padding is not told apart from bad JSON.
+/// is DECRYPT_FAILED, and a bad padding has the same message as bad JSON.
+/// The time taken can still differ (UTF-8 and JSON are checked only after
+/// a valid padding); a padding oracle here would only decrypt data under
+/// the caller's own session_key, which WeChat rotates at every login.
 pub fn decrypt_data(
     encrypted: &str,
     iv: &str,

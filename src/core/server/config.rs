@@ -3,6 +3,11 @@
 use crate::core::error::{Error, ErrorCode};
 
 /// What the host's store can do.
+/// How often a process re-reads the global record (token and ticket) to
+/// see another process's refresh: `recheckInterval`, also for a Store
+/// serving signatures without a Wechat.
+pub const DEFAULT_RECHECK_MS: u64 = 60_000;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StoreSettings {
     pub has_backend: bool,
@@ -101,7 +106,13 @@ impl WechatConfig {
                 "lockTtl {lock_ttl} ms is below twice the store's timeout ({floor} ms): the lease could lapse mid-refresh"
             )));
         }
-        let recheck = within("recheckInterval", p.recheck_ms, 100, 3_600_000, 60_000)?;
+        let recheck = within(
+            "recheckInterval",
+            p.recheck_ms,
+            100,
+            3_600_000,
+            DEFAULT_RECHECK_MS,
+        )?;
         let session_ttl = within(
             "sessions.ttl",
             p.session_ttl_ms,

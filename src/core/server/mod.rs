@@ -29,7 +29,7 @@ use crate::core::error::{Error, ErrorCode};
 use crate::core::random::Drbg;
 use crate::core::store::meta::Slot;
 use crate::core::store::{Kind, Lookup, Payload, StoreConfig, StoreCore};
-use config::{StoreSettings, WechatConfig, WechatParams};
+use config::{StoreSettings, WechatConfig, WechatParams, DEFAULT_RECHECK_MS};
 use io::{Action, Answer, ApiCall, Io, IoId, OpId, Out};
 use std::collections::BTreeMap;
 
@@ -220,6 +220,8 @@ impl<P: Payload> ServerCore<P> {
     /// A `Wechat` attaches. A second one for the same app shares the
     /// credentials; one for another app is refused (the store's records
     /// are one app's).
+    /// Attaches a Wechat. A second one must be the same app with the same
+    /// settings: otherwise one would run on the other's secret and timings.
     pub fn configure(&mut self, params: WechatParams) -> Result<(), Error> {
         let cfg = WechatConfig::new(params, self.settings)?;
         if let Some(current) = &self.cfg {
@@ -230,6 +232,12 @@ impl<P: Payload> ServerCore<P> {
                         "this store already serves appId {}; use one store per app",
                         current.app_id
                     ),
+                ));
+            }
+            if *current != cfg {
+                return Err(Error::new(
+                    ErrorCode::BadConfig,
+                    "this store already serves a Wechat of this app with other settings; give each its own store",
                 ));
             }
         }
@@ -246,13 +254,33 @@ impl<P: Payload> ServerCore<P> {
     }
 
     /// A memory read, for the synchronous fast path: never any I/O.
+    /// A memory lookup. A signature is answered from memory only while the
+    /// global record (whose ticket it must be made with) is known and
+    /// recently re-read; else `Load`, and `Op::Get` re-reads it first.
     pub fn lookup(&mut self, kind: Kind, id: &str, now: u64) -> Result<Lookup<P>, Error> {
+        if kind == Kind::Signature && self.global_due(now) {
+            crate::core::store::record::check_id(kind, id)?;
+            return Ok(Lookup::Load {
+                key: kind.key(id),
+                epoch: self.store.epoch(),
+            });
+        }
         self.store.lookup(kind, id, now)
+    }
+
+    /// Whether another process's refresh may be unseen here: the global
+    /// record is unknown or not re-read for `recheckInterval`.
+    fn global_due(&self, now: u64) -> bool {
+        let recheck = self
+            .cfg
+            .as_ref()
+            .map_or(DEFAULT_RECHECK_MS, |c| c.recheck_ms);
+        self.store.due_for_recheck(Kind::Global, "", now, recheck)
     }
 
     /// Whether a signature a host remembered by handle may be served now.
     pub fn signature_live(&mut self, handle: u64, now: u64) -> bool {
-        self.store.signature_live(handle, now)
+        !self.global_due(now) && self.store.signature_live(handle, now)
     }
 
     /// The handle of the signature for a page URL (its `#…` dropped).

@@ -196,6 +196,46 @@ fn a_fresh_process_never_serves_a_signature_made_with_a_replaced_ticket() {
     assert_eq!(w.ticket_of(&served).as_deref(), Some("J2"));
 }
 
+/// The Store path (wechat-jssdk's JSSDK on the drop-in reads signatures
+/// with `getSignature`): a cold process, and a warm one past its recheck
+/// interval, look at the global record before serving a stored signature.
+#[test]
+fn a_store_read_never_serves_a_signature_made_with_a_replaced_ticket() {
+    let get = || Op::Get {
+        kind: Kind::Signature,
+        id: "https://h5.test/x".into(),
+    };
+    let mut w = World::new(4, 2, true);
+    w.call(0, sign("https://h5.test/x"), 0);
+    w.run();
+    w.call(0, Op::Flush, 0);
+    w.run();
+    let warm = w.call(1, get(), 0);
+    w.run();
+    assert!(
+        matches!(w.result(warm), Ok(Out::Info(Some(_)))),
+        "J1 is current: served"
+    );
+    w.call(0, Op::ManualRefresh, 0);
+    w.run();
+    let fresh = w.add_proc(3_000, 60_000);
+    let cold = w.call(fresh, get(), 0);
+    w.run();
+    assert!(
+        matches!(w.result(cold), Ok(Out::Info(None))),
+        "{:?}",
+        w.result(cold)
+    );
+    w.run_until(w.now + 60_001);
+    let later = w.call(1, get(), 0);
+    w.run();
+    assert!(
+        matches!(w.result(later), Ok(Out::Info(None))),
+        "{:?}",
+        w.result(later)
+    );
+}
+
 #[test]
 fn a_stalled_holder_whose_lease_lapsed_never_overwrites_the_newer_ticket() {
     for seed in 0..SEEDS / 3 {

@@ -2,6 +2,7 @@
 //! signatures, API calls and code exchanges. Credential refreshes are in
 //! `refresh.rs`; "get me a usable credential" is `need.rs`.
 
+use super::config::DEFAULT_RECHECK_MS;
 use super::io::{ApiCall, Io, Out};
 use super::need::{Got, Need, Which};
 use super::refresh::RefreshTask;
@@ -21,7 +22,9 @@ pub(crate) enum Task<P> {
     /// Waits for a flight and resolves with its result.
     Join(FlightKey, Option<Box<Task<P>>>),
     Load(LoadTask),
-    Get(Kind, String),
+    /// A memory or backend read; a signature's after the global record is
+    /// re-read if due (`true` once it was).
+    Get(Kind, String, bool),
     Save(SaveTask<P>),
     Flush(FlushTask),
     Clear,
@@ -63,7 +66,7 @@ pub(crate) fn for_op<P: Payload>(op: Op<P>, wechat: bool) -> Result<Task<P>, Err
     Ok(match op {
         Op::Get { kind, id } => {
             check_id(kind, &id)?;
-            Task::Get(kind, id)
+            Task::Get(kind, id, false)
         }
         Op::Save {
             kind,
@@ -223,15 +226,24 @@ impl<P: Payload> Task<P> {
                 Event::Io(..) => Next::Done(Err(unexpected())),
             },
             Task::Load(t) => t.resume(cx, event),
-            Task::Get(kind, id) => match event {
-                Event::Start => match cx.store.lookup(*kind, id, cx.now) {
-                    Ok(Lookup::Hit(p)) => Next::Done(Ok(Out::Info(Some(p)))),
-                    Ok(Lookup::Absent) => Next::Done(Ok(Out::Info(None))),
-                    Ok(Lookup::Load { key, .. }) => {
-                        Next::Wait(FlightKey::Load(key), Task::Load(LoadTask::new(*kind, id)))
+            Task::Get(kind, id, reread) => match event {
+                Event::Start | Event::Flight(Ok(Out::Unit))
+                    if *kind == Kind::Signature && !*reread && global_due(cx) =>
+                {
+                    *reread = true;
+                    let task = Task::Reread(RereadTask::new(Kind::Global, ""));
+                    Next::Wait(FlightKey::Reread(Kind::Global.key("")), task)
+                }
+                Event::Start | Event::Flight(Ok(Out::Unit)) => {
+                    match cx.store.lookup(*kind, id, cx.now) {
+                        Ok(Lookup::Hit(p)) => Next::Done(Ok(Out::Info(Some(p)))),
+                        Ok(Lookup::Absent) => Next::Done(Ok(Out::Info(None))),
+                        Ok(Lookup::Load { key, .. }) => {
+                            Next::Wait(FlightKey::Load(key), Task::Load(LoadTask::new(*kind, id)))
+                        }
+                        Err(e) => Next::Done(Err(e)),
                     }
-                    Err(e) => Next::Done(Err(e)),
-                },
+                }
                 Event::Flight(Ok(Out::Record(r))) => {
                     Next::Done(Ok(Out::Info(r.map(|r| r.payload))))
                 }
@@ -317,6 +329,12 @@ impl LoadTask {
             Event::Flight(_) => Next::Done(Err(unexpected())),
         }
     }
+}
+
+/// Whether the global record may hold another process's refresh unseen.
+fn global_due<P: Payload>(cx: &Cx<P>) -> bool {
+    let recheck = cx.cfg.map_or(DEFAULT_RECHECK_MS, |c| c.recheck_ms);
+    cx.store.due_for_recheck(Kind::Global, "", cx.now, recheck)
 }
 
 /// A credential record read again past the cache.
