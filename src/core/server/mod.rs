@@ -28,7 +28,7 @@ mod sim_tests;
 use crate::core::error::{Error, ErrorCode};
 use crate::core::random::Drbg;
 use crate::core::store::meta::Slot;
-use crate::core::store::{Kind, Lookup, Payload, StoreConfig, StoreCore};
+use crate::core::store::{Handle, Kind, Lookup, Payload, StoreConfig, StoreCore};
 use config::{StoreSettings, WechatConfig, WechatParams, DEFAULT_RECHECK_MS};
 use io::{Action, Answer, ApiCall, Io, IoId, OpId, Out};
 use std::collections::BTreeMap;
@@ -279,12 +279,12 @@ impl<P: Payload> ServerCore<P> {
     }
 
     /// Whether a signature a host remembered by handle may be served now.
-    pub fn signature_live(&mut self, handle: u64, now: u64) -> bool {
+    pub fn signature_live(&mut self, handle: Handle, now: u64) -> bool {
         !self.global_due(now) && self.store.signature_live(handle, now)
     }
 
     /// The handle of the signature for a page URL (its `#…` dropped).
-    pub fn signature_handle(&self, url: &str) -> Option<u64> {
+    pub fn signature_handle(&self, url: &str) -> Option<Handle> {
         self.store
             .signature_handle(crate::core::signature::signed_url(url))
     }
@@ -292,7 +292,7 @@ impl<P: Payload> ServerCore<P> {
     /// Whether a signature view a host remembered by handle may be served
     /// now: everything `signature_hit` checks (the ticket known, fresh and
     /// usable; the signature made with it), without the URL crossing again.
-    pub fn signature_view_live(&mut self, handle: u64, now: u64) -> bool {
+    pub fn signature_view_live(&mut self, handle: Handle, now: u64) -> bool {
         self.credential_hit(&Which::Ticket, now).is_some() && self.store.signature_live(handle, now)
     }
 

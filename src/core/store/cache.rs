@@ -185,11 +185,9 @@ impl<P: Payload> StoreCore<P> {
         Ok(Lookup::Hit(payload))
     }
 
-    /// A signature's handle (a number), for `signature_by_handle`.
-    pub fn signature_handle(&self, url: &str) -> Option<u64> {
-        self.entries
-            .handle(&Kind::Signature.key(url))
-            .map(Handle::pack)
+    /// A signature's handle, for `signature_live`.
+    pub fn signature_handle(&self, url: &str) -> Option<Handle> {
+        self.entries.handle(&Kind::Signature.key(url))
     }
 
     /// Whether the signature a host remembered with this handle (and the
@@ -197,13 +195,13 @@ impl<P: Payload> StoreCore<P> {
     /// (expiry, its ticket still current) and the same LRU touch, without
     /// the URL crossing again. A handle names one value: any change to the
     /// entry gives it a new one. False: ask by URL.
-    pub fn signature_live(&mut self, handle: u64, now: u64) -> bool {
+    pub fn signature_live(&mut self, handle: Handle, now: u64) -> bool {
         if self.destroyed {
             return false;
         }
         let current = self.current_ticket();
         let tick = self.tick.wrapping_add(1);
-        let Some(entry) = self.entries.by_handle_mut(Handle::unpack(handle)) else {
+        let Some(entry) = self.entries.by_handle_mut(handle) else {
             return false;
         };
         let Some(record) = entry.record.as_ref() else {

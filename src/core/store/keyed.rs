@@ -99,33 +99,20 @@ impl std::fmt::Debug for Owned {
 }
 
 /// An entry's handle: its slot and the slot's generation when it was put
-/// there. Packed into one number below 2^53 so it crosses to JS exactly.
+/// there; it crosses to JS as two numbers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Handle {
     pub slot: u32,
-    pub generation: u32,
-}
-
-impl Handle {
-    const GEN_BITS: u32 = 21;
-
-    pub fn pack(self) -> u64 {
-        (u64::from(self.slot) << Self::GEN_BITS)
-            | u64::from(self.generation & ((1 << Self::GEN_BITS) - 1))
-    }
-
-    pub fn unpack(n: u64) -> Handle {
-        Handle {
-            slot: (n >> Self::GEN_BITS) as u32,
-            generation: (n & ((1 << Self::GEN_BITS) - 1)) as u32,
-        }
-    }
+    /// Bumped at every change of the cell, never reused: 2^53 changes (the
+    /// most a host's number holds) would take centuries at any real rate,
+    /// so a handle can never name a later value by wrapping around.
+    pub generation: u64,
 }
 
 #[derive(Debug)]
 struct Cell<V> {
     value: Option<V>,
-    generation: u32,
+    generation: u64,
 }
 
 /// Cells in fixed-size chunks: a growing store never holds a doubled,
@@ -227,7 +214,7 @@ impl<V> Keyed<V> {
     /// The value behind a handle, if that entry is still there.
     pub fn by_handle_mut(&mut self, handle: Handle) -> Option<&mut V> {
         let cell = self.cells.get_mut(handle.slot)?;
-        if cell.generation & ((1 << Handle::GEN_BITS) - 1) != handle.generation {
+        if cell.generation != handle.generation {
             return None;
         }
         cell.value.as_mut()
@@ -239,7 +226,7 @@ impl<V> Keyed<V> {
     pub fn insert(&mut self, key: String, value: V) -> Option<V> {
         if let Some(slot) = self.slot(&key) {
             let cell = &mut self.cells[slot];
-            cell.generation = cell.generation.wrapping_add(1);
+            cell.generation += 1;
             return cell.value.replace(value);
         }
         let slot = match self.free.pop() {
@@ -267,7 +254,7 @@ impl<V> Keyed<V> {
         let slot = self.index.remove(&probe as &dyn HashedKey)?;
         let cell = &mut self.cells[slot];
         // A new generation: handles to what was here no longer match.
-        cell.generation = cell.generation.wrapping_add(1);
+        cell.generation += 1;
         self.free.push(slot);
         cell.value.take()
     }
@@ -320,7 +307,6 @@ mod tests {
         let mut m = Keyed::default();
         m.insert("a".to_owned(), 1);
         let h = m.handle("a").unwrap();
-        assert_eq!(Handle::unpack(h.pack()), h);
         assert_eq!(m.by_handle_mut(h).copied(), Some(1));
         m.insert("a".to_owned(), 2);
         assert_eq!(m.by_handle_mut(h), None, "replaced: a new handle");

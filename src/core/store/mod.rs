@@ -11,6 +11,7 @@ pub mod payload;
 pub mod record;
 
 pub use cache::{Incoming, Lookup, Reread, StoreConfig, StoreCore, Write};
+pub use keyed::Handle;
 pub use payload::Payload;
 pub use record::{Kind, Record};
 

@@ -8,7 +8,7 @@ import { ServerCore, StoreKind } from 'wxsession-bg';
 import { codedError } from '../shared/errors.js';
 import { ensureStarted } from '../shared/loader.js';
 import { checkOptions, intIn } from '../shared/options.js';
-import { checkKey, infoText, frozenCopy } from '../shared/info.js';
+import { checkKey, infoParts } from '../shared/info.js';
 import { backendHost, checkBackend } from './backend-host.js';
 import { Driver } from './driver.js';
 
@@ -82,15 +82,16 @@ export class Store {
   }
 
   _write(kind, id, info, merge, flush) {
-    let text;
+    let parts;
     try {
-      text = infoText(info);
+      parts = infoParts(info);
     } catch (err) {
       return Promise.reject(err);
     }
-    // A plain save keeps a frozen copy sharing the caller's strings (no
+    const text = parts.text;
+    // A plain save keeps the frozen copy, sharing the caller's strings (no
     // second copy of each string from parsing the text again).
-    const made = merge ? undefined : frozenCopy(info);
+    const made = merge ? undefined : parts.copy;
     // Saves that need no I/O are done in one call; the rest run as operations.
     const done = this._core.saveNow(kind, id, text, made, merge, flush, Date.now());
     if (done !== true) return done instanceof Error ? Promise.reject(done) : Promise.resolve(done);
@@ -112,16 +113,18 @@ export class Store {
   getSignature(url) {
     const known = this._handles.get(url);
     if (known !== undefined) {
-      if (this._core.signatureLive(known.handle, Date.now())) return Promise.resolve(known.info);
+      if (this._core.signatureLive(known.slot, known.generation, Date.now())) return Promise.resolve(known.info);
       this._handles.delete(url);
     }
-    if (typeof url !== 'string') return Promise.reject(this._key('url', url));
+    const checked = this._key('url', url);
+    if (checked !== url) return Promise.reject(checked);
     const hit = this._core.get(SIGNATURE, url, Date.now());
     if (hit === true) return this._driver.run(this._core.startGet(SIGNATURE, url, Date.now()));
     if (hit instanceof Error) return Promise.reject(hit);
     if (hit !== undefined) {
       if (this._handles.size >= this._handlesMax) this._handles.clear();
-      this._handles.set(url, { handle: this._core.signatureHandle(url), info: hit });
+      const handle = this._core.signatureHandle(url);
+      if (handle !== undefined) this._handles.set(url, { slot: handle[0], generation: handle[1], info: hit });
     }
     return Promise.resolve(hit);
   }
@@ -154,7 +157,7 @@ export class Store {
     return handled(this._driver.run(this._core.startFlush(Date.now())));
   }
 
-  /** Forgets everything here and clears the backend (wechat-jssdk's clearStore). */
+  /** wechat-jssdk's clearStore: forgets its records here and in the backend. App sessions stay (no one is logged out). */
   clearStore() {
     return handled(this._driver.run(this._core.startClear(Date.now())));
   }

@@ -41,13 +41,41 @@ function checked(run) {
   }
 }
 
-/** The store to run on: ours, a wechat-jssdk-style one (wrapped), or a new FileStore. */
+/**
+ * The store to run on: ours, our wechat-jssdk drop-in (its Store inside),
+ * a wechat-jssdk-style one (wrapped: `foreign`), or a new FileStore.
+ */
 function storeFor(store, appId) {
-  if (store === undefined) return { store: new FileStore({ appId }), own: true };
-  if (store instanceof Store) return { store, own: false };
+  if (store === undefined) return { store: new FileStore({ appId }), own: true, foreign: false };
+  if (store instanceof Store) return { store, own: false, foreign: false };
+  if (store && store._inner instanceof Store) return { store: store._inner, own: false, foreign: false };
   const missing = JSSDK_METHODS.filter((m) => typeof store[m] !== 'function');
   if (missing.length) throw storeError(missing);
-  return { store: new Store({ backend: foreignStoreBackend(store), noInterval: true }), own: true };
+  return { store: new Store({ backend: foreignStoreBackend(store), noInterval: true }), own: true, foreign: true };
+}
+
+// The settings only this side knows. The core refuses a second Wechat
+// whose other settings differ; these must agree too, or one Wechat would
+// silently call WeChat through the other's fetch or apiBase.
+function checkSameHost(store, host) {
+  const first = store._wechatHost;
+  if (first && (first.apiBase !== host.apiBase || first.fetch !== host.fetch)) {
+    throw codedError('BAD_CONFIG', 'this Store already serves a Wechat with another ' + (first.apiBase !== host.apiBase ? 'apiBase' : 'fetch') + ': give each its own Store');
+  }
+}
+
+const SESSION_HANDLERS = new Set(['loginHandler', 'middleware', 'koa', 'koaLogin']);
+
+// A wechat-jssdk-style store holds only wechat-jssdk's records: sessions
+// are refused before a code is spent, handlers when they are made.
+function sessionsRefused() {
+  const why = () => codedError('BAD_CONFIG', 'app sessions need a wxsession Store (memory, FileStore, RedisStore, MongoStore or a custom backend); a wechat-jssdk store has no place for them');
+  const out = {};
+  for (const m of Object.getOwnPropertyNames(Sessions.prototype)) {
+    if (m === 'constructor' || m.startsWith('_')) continue;
+    out[m] = SESSION_HANDLERS.has(m) ? () => { throw why(); } : () => Promise.reject(why());
+  }
+  return Object.freeze(out);
 }
 
 export class Wechat {
@@ -63,19 +91,23 @@ export class Wechat {
     const fetch = o.fetch || globalThis.fetch;
     if (typeof fetch !== 'function') throw codedError('BAD_CONFIG', 'no fetch in this Node: pass options.fetch');
     const sessions = checkOptions('Wechat sessions', o.sessions, SESSION_OPTIONS);
-    const { store, own } = storeFor(o.store, o.appId);
+    const { store, own, foreign } = storeFor(o.store, o.appId);
+    checkSameHost(store, { apiBase, fetch });
     store._core.configure({
       appId: o.appId, appSecret: o.appSecret, stableToken: o.stableToken, timeout: o.timeout,
       margin: o.margin, lockTtl: o.lockTtl, recheckInterval: o.recheckInterval,
       sessionTtl: sessions.ttl, sessionRenew: sessions.renew,
     });
     const timeout = o.timeout !== undefined ? o.timeout : 10000;
-    store._driver.useHttp(wechatHttp({ apiBase, timeout, fetch, secrets: [o.appSecret] }));
+    if (!store._wechatHost) {
+      store._wechatHost = { apiBase, fetch };
+      store._driver.useHttp(wechatHttp({ apiBase, timeout, fetch, secrets: [o.appSecret] }));
+    }
     this.appId = o.appId;
-    this.store = own && o.store !== undefined ? o.store : store;
+    this.store = o.store !== undefined ? o.store : store;
     this._store = store;
     this._own = own;
-    this._foreign = own && o.store !== undefined;
+    this._foreign = foreign;
     this._core = store._core;
     this._driver = store._driver;
     this._views = new Map();
@@ -91,7 +123,7 @@ export class Wechat {
         .then((reply) => reply.phone_info),
     };
     /** App sessions: login, verify, revoke, decrypt, and their HTTP handlers. */
-    this.sessions = new Sessions(this);
+    this.sessions = foreign ? sessionsRefused() : new Sessions(this);
   }
 
   _run(started) {
@@ -149,7 +181,7 @@ export class Wechat {
     if (options === undefined) {
       // The cached path: a view served before, still good by the core's word.
       const known = this._views.get(url);
-      if (known !== undefined && this._core.signatureViewLive(known.handle, Date.now())) return Promise.resolve(known.view);
+      if (known !== undefined && this._core.signatureViewLive(known.slot, known.generation, Date.now())) return Promise.resolve(known.view);
     }
     if (typeof url !== 'string' || url === '') return Promise.reject(badInput('getSignature needs the page URL (a string)'));
     return checked(() => {
@@ -161,22 +193,22 @@ export class Wechat {
           return Promise.resolve(hit);
         }
       }
-      const signed = this._run(this._core.startSignature(url, force, Date.now())).then((view) => {
-        this._remember(url, view);
-        return view;
-      });
+      // Not remembered here: by the time this settles the entry may hold a
+      // newer view. The next call's signatureHit remembers the current one.
+      const signed = this._run(this._core.startSignature(url, force, Date.now()));
       // A wechat-jssdk store is its owner's cache: write through to it.
       return this._foreign ? signed.then((v) => this._store.flush().then(() => v, () => v)) : signed;
     });
   }
 
-  // url -> { handle, view } of a signature view served, so the next call for
-  // that URL asks the core with two numbers; bounded.
+  // url -> { slot, generation, view } of a view the core just served from
+  // memory (same turn, so handle and view belong together): the next call
+  // for that URL asks the core with numbers only. Bounded.
   _remember(url, view) {
     const handle = this._core.signatureHandle(url);
     if (handle === undefined) return;
     if (this._views.size >= 10000) this._views.clear();
-    this._views.set(url, { handle, view });
+    this._views.set(url, { slot: handle[0], generation: handle[1], view });
   }
 
   /** Exchanges an OAuth code (once, even if asked concurrently) and stores the token under `key` (default: the openid). */

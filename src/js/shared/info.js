@@ -6,12 +6,35 @@
 import { codedError } from './errors.js';
 
 const MAX_INFO = 64 * 1024;
+// The store's own limit, checked here too so an oversized key is refused
+// before it is copied into wasm memory (which never shrinks).
+const MAX_KEY = 4096;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:^|[^\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 export function checkKey(what, key) {
   if (typeof key !== 'string') {
     throw codedError('BAD_INPUT', what + ' must be a string, not ' + (key === null ? 'null' : typeof key));
   }
+  if (key.length > MAX_KEY) throw codedError('BAD_INPUT', what + ' must be at most ' + MAX_KEY + ' characters');
+  // The boundary turns every lone surrogate into U+FFFD: two such keys
+  // would name one record.
+  if (LONE_SURROGATE.test(key)) throw codedError('BAD_INPUT', what + ' must be well-formed Unicode (it holds a lone surrogate)');
   return key;
+}
+
+/**
+ * The info as JSON text and, when JSON would keep it as it is, a frozen
+ * copy. The copy is made first and the text made from it, so each getter
+ * is read once: text, expiry and payload all come from the same values.
+ */
+export function infoParts(info) {
+  let copy;
+  try {
+    copy = frozenCopy(info);
+  } catch (err) {
+    throw codedError('BAD_INPUT', 'info cannot be read: ' + ((err && err.message) || err), { cause: err });
+  }
+  return { text: infoText(copy !== undefined ? copy : info), copy };
 }
 
 /** The info as JSON text (at most 64 KiB), or BAD_INPUT saying why not. */

@@ -13,7 +13,7 @@ use super::ms;
 use crate::core::server::config::{StoreSettings, WechatParams};
 use crate::core::server::io::{Action, ApiCall, Method, OpId};
 use crate::core::server::{Op, ServerCore, Which};
-use crate::core::store::{Kind, Lookup, StoreConfig};
+use crate::core::store::{Handle, Kind, Lookup, StoreConfig};
 use crate::core::{Error, ErrorCode};
 use payload::JsInfo;
 use serde::{Deserialize, Serialize};
@@ -40,6 +40,17 @@ pub enum CredKind {
     Token = 0,
     Ticket = 1,
     OAuth = 2,
+}
+
+/// A handle from the host's two numbers, if they can be one.
+fn handle(slot: f64, generation: f64) -> Option<Handle> {
+    let whole = |n: f64, max: f64| (0.0..=max).contains(&n) && n.fract() == 0.0;
+    (whole(slot, f64::from(u32::MAX)) && whole(generation, 9_007_199_254_740_991.0)).then_some(
+        Handle {
+            slot: slot as u32,
+            generation: generation as u64,
+        },
+    )
 }
 
 fn kind(k: StoreKind) -> Kind {
@@ -205,27 +216,33 @@ impl ServerCoreJs {
         }
     }
 
-    /// The handle of a signature just read, for `signatureLive`.
+    /// The handle of a signature just read, for `signatureLive`: its slot
+    /// and its generation, two numbers (the generation never repeats).
     #[wasm_bindgen(js_name = signatureHandle)]
-    pub fn signature_handle(&self, url: &str) -> Option<f64> {
-        self.inner.signature_handle(url).map(|h| h as f64)
+    pub fn signature_handle(&self, url: &str) -> Option<Vec<f64>> {
+        let h = self.inner.signature_handle(url)?;
+        Some(vec![f64::from(h.slot), h.generation as f64])
     }
 
     /// Whether the signature the glue remembered under this handle may be
     /// served now (every check a lookup makes, and its LRU touch). Numbers
     /// only: this is the memory hit of `Store.getSignature`.
     #[wasm_bindgen(js_name = signatureLive)]
-    pub fn signature_live(&mut self, handle: f64, now: f64) -> bool {
-        (0.0..=9_007_199_254_740_991.0).contains(&handle)
-            && self.inner.signature_live(handle as u64, ms(now))
+    pub fn signature_live(&mut self, slot: f64, generation: f64, now: f64) -> bool {
+        match handle(slot, generation) {
+            Some(h) => self.inner.signature_live(h, ms(now)),
+            None => false,
+        }
     }
 
     /// Whether a signature view the glue remembered under this handle may
     /// be served now (the cached `jssdk.getSignature`).
     #[wasm_bindgen(js_name = signatureViewLive)]
-    pub fn signature_view_live(&mut self, handle: f64, now: f64) -> bool {
-        (0.0..=9_007_199_254_740_991.0).contains(&handle)
-            && self.inner.signature_view_live(handle as u64, ms(now))
+    pub fn signature_view_live(&mut self, slot: f64, generation: f64, now: f64) -> bool {
+        match handle(slot, generation) {
+            Some(h) => self.inner.signature_view_live(h, ms(now)),
+            None => false,
+        }
     }
 
     /// A record read ahead of need (MongoStore's start-up preload).
