@@ -17,7 +17,7 @@ cargo clippy --quiet --target wasm32-unknown-unknown --lib --no-default-features
 step "build pkg/ (nightly build-std, MVP features only)"
 node scripts/build.mjs --if-stale
 step "wasm-bindgen-test: one body in Node and headless Chromium"
-bash scripts/wasm-tests.sh
+timeout 1200 bash scripts/wasm-tests.sh
 step "node --test: the built package (mini-program sandbox, node, web in Chromium)"
 # A test that fails before its cleanup can leave a socket open; force-exit ends
 # the file once its tests are done, and the timeout bounds any single test.
