@@ -13,6 +13,7 @@ pub mod config;
 pub mod io;
 mod need;
 mod refresh;
+mod session_users;
 mod sessions;
 mod tasks;
 pub mod wechat;
@@ -100,7 +101,12 @@ pub enum Op<P> {
     SessionRevoke {
         token: String,
     },
+    /// `sessions.revokeUser(openid)`: how many live sessions it ended.
     SessionRevokeUser {
+        openid: String,
+    },
+    /// `sessions.list(openid)`: the user's live sessions, as `verify` answers each.
+    SessionList {
         openid: String,
     },
     /// `sessions.decrypt(token, encryptedData, iv)` with the stored session_key.

@@ -3,8 +3,8 @@
 //! only the token's SHA-256 is stored, with the user's openid, unionid and
 //! the caller's data, under a TTL. The user's record (wechat-jssdk's MP
 //! session: openid, session_key, unionid) also lists their sessions, so
-//! `revokeUser` is one read and one batch. The session_key stays in that
-//! record: no result, error or log line carries it.
+//! `revokeUser` finds them all (session_users.rs). The session_key stays in
+//! that record: no result, error or log line carries it.
 //!
 //! Sessions are read from the backend on every `verify` (one GET), never
 //! from a process's memory: a session revoked by one process is refused by
@@ -21,19 +21,19 @@ use crate::core::wxcrypt::{base64url, decrypt_data, is_token_shaped, token_hash}
 /// Sessions listed per user; a new one past this revokes the oldest.
 pub const MAX_SESSIONS_PER_USER: usize = 20;
 
-fn unauthorized(why: &str) -> Error {
+pub(super) fn unauthorized(why: &str) -> Error {
     Error::new(ErrorCode::Unauthorized, why)
 }
 
 /// A record read past the cache: from the backend when there is one.
-fn read<P: Payload>(cx: &Cx<P>, kind: Kind, id: &str) -> Result<Option<Record<P>>, Io> {
+pub(super) fn read<P: Payload>(cx: &Cx<P>, kind: Kind, id: &str) -> Result<Option<Record<P>>, Io> {
     if cx.settings.has_backend {
         return Err(Io::Get { key: kind.key(id) });
     }
     Ok(cx.store.record(kind, id, cx.now).cloned())
 }
 
-fn decoded<P: Payload>(
+pub(super) fn decoded<P: Payload>(
     kind: Kind,
     answer: Result<Option<&str>, Error>,
     now: u64,
@@ -52,7 +52,7 @@ fn text_of<P: Payload>(record: &Record<P>, field: &str) -> Option<String> {
 }
 
 /// The user's sessions as listed in their record: (token hash, created).
-fn listed<P: Payload>(record: Option<&Record<P>>) -> Vec<(String, i64)> {
+pub(super) fn listed<P: Payload>(record: Option<&Record<P>>) -> Vec<(String, i64)> {
     let Some(obj) = record.and_then(|r| RawObject::parse(&r.payload.to_json()).ok()) else {
         return Vec::new();
     };
@@ -98,8 +98,20 @@ fn sessions_json(list: &[(String, i64)]) -> String {
     format!("[{}]", items.join(","))
 }
 
-/// Writes a record the core built now (put, then the backend write).
-fn write_now<P: Payload>(cx: &mut Cx<P>, kind: Kind, id: &str, record: Record<P>) -> Option<Io> {
+/// Writes a record the core built now (put, then the backend write). Any
+/// copy in memory goes first: were one still being written (another
+/// login of the same user, a revokeUser), the cache would only mark this
+/// one to be written by a later flush, and the caller would be answered
+/// before the backend holds it.
+pub(super) fn write_now<P: Payload>(
+    cx: &mut Cx<P>,
+    kind: Kind,
+    id: &str,
+    record: Record<P>,
+) -> Option<Io> {
+    if cx.settings.has_backend {
+        cx.store.remove_now(kind, id);
+    }
     cx.store.put(kind, id, record, cx.now);
     let w = cx.store.write_now(kind, id, cx.now)?;
     Some(Io::Set {
@@ -109,7 +121,7 @@ fn write_now<P: Payload>(cx: &mut Cx<P>, kind: Kind, id: &str, record: Record<P>
     })
 }
 
-fn written<P: Payload>(cx: &mut Cx<P>, kind: Kind, id: &str, ok: bool) {
+pub(super) fn written<P: Payload>(cx: &mut Cx<P>, kind: Kind, id: &str, ok: bool) {
     let key = kind.key(id);
     cx.store.write_done(&key, ok, cx.now);
     cx.store.drop_clean(kind, id);
@@ -505,118 +517,5 @@ impl LoginTask {
             }
             None => Next::Done(result.map(Out::Reply)),
         }
-    }
-}
-
-/// `revoke(token)` (one session) and `revokeUser(openid)` (all of theirs).
-pub(crate) struct RevokeTask {
-    /// One session's hash, or None: every session of `openid`.
-    hash: Option<String>,
-    openid: String,
-    left: usize,
-    revoked: usize,
-    failure: Option<Error>,
-    reading: bool,
-}
-
-impl RevokeTask {
-    pub fn session(token: &str) -> Result<RevokeTask, Error> {
-        if !is_token_shaped(token) {
-            return Err(unauthorized("the token is missing or malformed"));
-        }
-        Ok(RevokeTask {
-            hash: Some(token_hash(token)),
-            openid: String::new(),
-            left: 0,
-            revoked: 0,
-            failure: None,
-            reading: false,
-        })
-    }
-
-    pub fn user(openid: String) -> RevokeTask {
-        RevokeTask {
-            hash: None,
-            openid,
-            left: 0,
-            revoked: 0,
-            failure: None,
-            reading: false,
-        }
-    }
-
-    pub fn resume<P: Payload>(&mut self, cx: &mut Cx<P>, event: Event<P>) -> Next<P> {
-        match event {
-            Event::Start => {
-                if let Some(hash) = &self.hash {
-                    let known = cx.store.remove_now(Kind::AppSession, hash);
-                    if !cx.settings.has_backend {
-                        return Next::Done(Ok(Out::Reply(u8::from(known).to_string())));
-                    }
-                    self.left = 1;
-                    self.revoked = 1;
-                    return Next::Io(Io::Delete {
-                        key: Kind::AppSession.key(hash),
-                    });
-                }
-                match read(cx, Kind::MpSession, &self.openid) {
-                    Ok(user) => self.revoke_all(cx, user),
-                    Err(io) => {
-                        self.reading = true;
-                        Next::Io(io)
-                    }
-                }
-            }
-            Event::Io(_, answer) if self.reading => {
-                self.reading = false;
-                match decoded(Kind::MpSession, answer, cx.now) {
-                    Ok(user) => self.revoke_all(cx, user),
-                    Err(e) => Next::Done(Err(e)),
-                }
-            }
-            Event::Io(_, answer) => {
-                if let Err(e) = answer {
-                    self.failure.get_or_insert(e);
-                }
-                self.left -= 1;
-                if self.left > 0 {
-                    return Next::Pending;
-                }
-                cx.store.drop_clean(Kind::MpSession, &self.openid);
-                match self.failure.take() {
-                    Some(e) => Next::Done(Err(e)),
-                    None => Next::Done(Ok(Out::Reply(self.revoked.to_string()))),
-                }
-            }
-            Event::Flight(_) => Next::Done(Err(unauthorized("a revoke step arrived out of order"))),
-        }
-    }
-
-    fn revoke_all<P: Payload>(&mut self, cx: &mut Cx<P>, user: Option<Record<P>>) -> Next<P> {
-        let sessions = listed(user.as_ref());
-        self.revoked = sessions.len();
-        let mut ios = Vec::new();
-        for (hash, _) in &sessions {
-            cx.store.remove_now(Kind::AppSession, hash);
-            if cx.settings.has_backend {
-                ios.push(Io::Delete {
-                    key: Kind::AppSession.key(hash),
-                });
-            }
-        }
-        // The user's record stays (its session_key still decrypts), listing none.
-        if let Some(user) = user.filter(|_| !sessions.is_empty()) {
-            let update = object_text(&[("sessions", "[]".to_owned())]);
-            if let Ok(record) = user.merged(Kind::MpSession, &update, cx.now) {
-                if let Some(io) = write_now(cx, Kind::MpSession, &self.openid, record) {
-                    ios.push(io);
-                }
-            }
-        }
-        if ios.is_empty() {
-            return Next::Done(Ok(Out::Reply(self.revoked.to_string())));
-        }
-        self.left = ios.len();
-        Next::Many(ios)
     }
 }

@@ -5,7 +5,8 @@
 use super::io::{ApiCall, Io, Out};
 use super::need::{Got, Need, Which};
 use super::refresh::RefreshTask;
-use super::sessions::{LoginTask, RevokeTask, VerifyTask};
+use super::session_users::{RevokeTask, UserTask};
+use super::sessions::{LoginTask, VerifyTask};
 use super::wechat;
 use super::{Cx, Event, FlightKey, Next, Op};
 use crate::core::error::{Error, ErrorCode};
@@ -35,6 +36,7 @@ pub(crate) enum Task<P> {
     Login(Box<LoginTask>),
     Verify(Box<VerifyTask>),
     Revoke(Box<RevokeTask>),
+    User(Box<UserTask<P>>),
 }
 
 fn bad_input(m: &str) -> Error {
@@ -184,10 +186,14 @@ pub(crate) fn for_op<P: Payload>(op: Op<P>, wechat: bool) -> Result<Task<P>, Err
             )
         }
         Op::SessionVerify { token } => Task::Verify(Box::new(VerifyTask::new(&token, true, None)?)),
-        Op::SessionRevoke { token } => Task::Revoke(Box::new(RevokeTask::session(&token)?)),
+        Op::SessionRevoke { token } => Task::Revoke(Box::new(RevokeTask::new(&token)?)),
         Op::SessionRevokeUser { openid } => {
             check_id(Kind::MpSession, &openid)?;
-            Task::Revoke(Box::new(RevokeTask::user(openid)))
+            Task::User(Box::new(UserTask::new(openid, true)))
+        }
+        Op::SessionList { openid } => {
+            check_id(Kind::MpSession, &openid)?;
+            Task::User(Box::new(UserTask::new(openid, false)))
         }
         Op::SessionDecrypt {
             token,
@@ -277,6 +283,7 @@ impl<P: Payload> Task<P> {
             Task::Login(t) => t.resume(cx, event),
             Task::Verify(t) => t.resume(cx, event),
             Task::Revoke(t) => t.resume(cx, event),
+            Task::User(t) => t.resume(cx, event),
         }
     }
 }

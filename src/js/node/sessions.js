@@ -115,9 +115,18 @@ export class Sessions {
     return this._run(this._core.startRevoke(token, Date.now())).then(() => undefined);
   }
 
-  /** Revokes every session of a user; resolves how many there were. */
+  /** Revokes every session of a user; resolves how many of them were live. */
   revokeUser(openid) {
     return checked(() => this._run(this._core.startRevokeUser(string('the openid', openid, 256), Date.now())).then(Number));
+  }
+
+  /**
+   * A user's live sessions, oldest first, each as verify() answers it (no
+   * token, no session_key): one read of the user's record and one per
+   * session it lists (at most 20).
+   */
+  list(openid) {
+    return checked(() => this._run(this._core.startListSessions(string('the openid', openid, 256), Date.now())).then(JSON.parse));
   }
 
   /** WeChat's encryptedData decrypted with the session's stored session_key (its watermark checked). */
