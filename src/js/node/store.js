@@ -136,9 +136,18 @@ export class Store {
   /** A mini-program session (wechat-jssdk: keyed by openid, holding session_key). */
   getMPSession(key) { return this._keyed('key', key, (k) => this._read(MP, k)); }
   getMPSessionKey(key) { return this.getMPSession(key).then((s) => (s ? s.session_key : undefined)); }
-  /** Stores `data` under `key`; resolves the session it replaced (wechat-jssdk's contract). */
+  /**
+   * Stores `data` under `key`; resolves the session it replaced (wechat-jssdk's
+   * contract). Written through at once: `wechat.sessions` reads this record
+   * from the backend, not from memory. Data without `sessions` (what
+   * wechat-jssdk's MiniProgram.getSession stores) keeps the user's list of
+   * app sessions, so a later revokeUser still finds them.
+   */
   setMPSession(key, data) {
-    return this._keyed('key', key, (k) => this._read(MP, k).then((old) => this._write(MP, k, data, false, false).then(() => old)));
+    return this._keyed('key', key, (k) => this._read(MP, k).then((old) => {
+      const keep = old && old.sessions !== undefined && data !== null && typeof data === 'object' && !Array.isArray(data) && data.sessions === undefined;
+      return this._write(MP, k, keep ? Object.assign({}, data, { sessions: old.sessions }) : data, false, true).then(() => old);
+    }));
   }
 
   _keyed(what, key, run) {
