@@ -126,6 +126,8 @@ pub(crate) enum FlightKey {
     Sign(String, bool),
     Exchange(String),
     Flush(u32),
+    /// Writing a renewed app session (by its token's hash).
+    Renew(String),
 }
 
 pub(crate) enum Event<'a, P> {

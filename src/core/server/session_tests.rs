@@ -413,3 +413,34 @@ fn concurrent_logins_of_one_user_leave_nothing_to_be_written_later() {
         assert_eq!(w.procs[0].core.store().dirty_count(), 0, "seed {seed}");
     }
 }
+
+#[test]
+fn a_burst_crossing_half_life_renews_with_one_write_per_process() {
+    for procs in [1, 2] {
+        let mut w = World::new(13, procs, true);
+        let code = w.wechat.issue_code("o9");
+        let t = w.call(0, login(&code, 1), 0);
+        w.run();
+        let token = reply(&w, t).get_str("token").unwrap();
+        let key = format!("sess:{}", token_hash(&token));
+        let day = 86_400_000;
+        let before = w.writes[&key];
+        let tags: Vec<usize> = (0..10)
+            .map(|i| w.call(i % procs, verify(&token), 4 * day))
+            .collect();
+        w.run();
+        let expiries: Vec<i64> = tags
+            .iter()
+            .map(|&t| info(&w, t).get_int("expiresAt").unwrap())
+            .collect();
+        assert!(
+            expiries.iter().all(|&e| e as u64 >= 4 * day + 7 * day),
+            "{expiries:?}"
+        );
+        assert!(
+            w.writes[&key] - before <= procs as u32,
+            "{} writes from {procs} process(es)",
+            w.writes[&key] - before
+        );
+    }
+}

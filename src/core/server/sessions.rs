@@ -11,7 +11,8 @@
 //! all of them at once.
 
 use super::io::{Io, Out};
-use super::{wechat, Cx, Event, Next};
+use super::tasks::Task;
+use super::{wechat, Cx, Event, FlightKey, Next};
 use crate::core::error::{Error, ErrorCode};
 use crate::core::json_object::RawObject;
 use crate::core::store::record::{json_str, object_text, MAX_INFO_LEN};
@@ -138,7 +139,7 @@ pub(crate) struct VerifyTask {
 
 enum VerifySt {
     Reading,
-    Renewing(String),
+    Renewing,
     ReadingUser,
 }
 
@@ -175,16 +176,7 @@ impl VerifyTask {
                     Err(e) => Next::Done(Err(e)),
                 }
             }
-            (VerifySt::Renewing(_), Event::Io(_, answer)) => {
-                // A failed renewal leaves the session as it was: still valid.
-                written(cx, Kind::AppSession, &self.hash, answer.is_ok());
-                let VerifySt::Renewing(payload) =
-                    std::mem::replace(&mut self.st, VerifySt::Reading)
-                else {
-                    unreachable!()
-                };
-                Next::Done(Ok(Out::Info(Some(P::from_json(&payload)))))
-            }
+            (VerifySt::Renewing, Event::Flight(result)) => Next::Done(result),
             (VerifySt::ReadingUser, Event::Io(_, answer)) => {
                 match decoded(Kind::MpSession, answer, now) {
                     Ok(user) => self.decrypt_with(cfg.app_id.as_str(), user),
@@ -228,14 +220,20 @@ impl VerifyTask {
             Ok(r) => r,
             Err(_) => return Next::Done(Ok(Out::Info(Some(record.payload)))),
         };
-        let payload = renewed.payload.to_json();
-        match write_now(cx, Kind::AppSession, &self.hash, renewed) {
-            Some(io) => {
-                self.st = VerifySt::Renewing(payload);
-                Next::Io(io)
-            }
-            None => Next::Done(Ok(Out::Info(Some(P::from_json(&payload))))),
+        if !cx.settings.has_backend {
+            let payload = cx.store.put(Kind::AppSession, &self.hash, renewed, now);
+            return Next::Done(Ok(Out::Info(Some(payload))));
         }
+        // Concurrent verifies of this session that find it due share one write.
+        self.st = VerifySt::Renewing;
+        Next::Wait(
+            FlightKey::Renew(self.hash.clone()),
+            Task::Renew(Box::new(RenewTask {
+                hash: self.hash.clone(),
+                renewed: Some(renewed),
+                old: Some(record.payload),
+            })),
+        )
     }
 
     fn decrypt_with<P: Payload>(&mut self, app_id: &str, user: Option<Record<P>>) -> Next<P> {
@@ -247,6 +245,45 @@ impl VerifyTask {
         };
         let (data, iv) = self.decrypt.take().unwrap_or_default();
         Next::Done(decrypt_data(&data, &iv, &session_key, app_id).map(Out::Reply))
+    }
+}
+
+/// The write of a renewed session: a flight per session, so a burst of
+/// requests crossing its half-life costs one write here, not one each.
+pub(crate) struct RenewTask<P> {
+    hash: String,
+    renewed: Option<Record<P>>,
+    old: Option<P>,
+}
+
+impl<P: Payload> RenewTask<P> {
+    pub fn resume(&mut self, cx: &mut Cx<P>, event: Event<P>) -> Next<P> {
+        match event {
+            Event::Start => {
+                let Some(renewed) = self.renewed.take() else {
+                    return Next::Done(Err(unauthorized("a renewal started twice")));
+                };
+                let payload = renewed.payload.clone();
+                self.renewed = Some(renewed.clone());
+                match write_now(cx, Kind::AppSession, &self.hash, renewed) {
+                    Some(io) => Next::Io(io),
+                    None => Next::Done(Ok(Out::Info(Some(payload)))),
+                }
+            }
+            Event::Io(_, answer) => {
+                written(cx, Kind::AppSession, &self.hash, answer.is_ok());
+                // A failed renewal leaves the session as it was: still valid.
+                let shown = if answer.is_ok() {
+                    self.renewed.take().map(|r| r.payload)
+                } else {
+                    self.old.take()
+                };
+                Next::Done(Ok(Out::Info(shown)))
+            }
+            Event::Flight(_) => {
+                Next::Done(Err(unauthorized("a renewal step arrived out of order")))
+            }
+        }
     }
 }
 

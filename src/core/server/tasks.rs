@@ -6,7 +6,7 @@ use super::io::{ApiCall, Io, Out};
 use super::need::{Got, Need, Which};
 use super::refresh::RefreshTask;
 use super::session_users::{RevokeTask, UserTask};
-use super::sessions::{LoginTask, VerifyTask};
+use super::sessions::{LoginTask, RenewTask, VerifyTask};
 use super::wechat;
 use super::{Cx, Event, FlightKey, Next, Op};
 use crate::core::error::{Error, ErrorCode};
@@ -37,6 +37,7 @@ pub(crate) enum Task<P> {
     Verify(Box<VerifyTask>),
     Revoke(Box<RevokeTask>),
     User(Box<UserTask<P>>),
+    Renew(Box<RenewTask<P>>),
 }
 
 fn bad_input(m: &str) -> Error {
@@ -284,6 +285,7 @@ impl<P: Payload> Task<P> {
             Task::Verify(t) => t.resume(cx, event),
             Task::Revoke(t) => t.resume(cx, event),
             Task::User(t) => t.resume(cx, event),
+            Task::Renew(t) => t.resume(cx, event),
         }
     }
 }
