@@ -444,3 +444,45 @@ fn a_burst_crossing_half_life_renews_with_one_write_per_process() {
         );
     }
 }
+
+#[test]
+fn a_renewal_that_failed_is_never_written_later_over_a_revoke() {
+    let mut w = World::new(14, 2, true);
+    let code = w.wechat.issue_code("o10");
+    let t = w.call(0, login(&code, 1), 0);
+    w.run();
+    let token = reply(&w, t).get_str("token").unwrap();
+    let day = 86_400_000;
+    // Past half its life: the read succeeds, then the backend fails the renewal's write.
+    let v = w.call(0, verify(&token), 4 * day);
+    let mut at = w.now + 4 * day;
+    while w.procs[0].core.in_flight() < 2 {
+        at += 1;
+        w.run_until(at);
+        assert!(w.results[v].is_none(), "the renewal never started");
+    }
+    w.backend_down = true;
+    w.run();
+    w.backend_down = false;
+    assert!(matches!(w.result(v), Ok(Out::Info(Some(_)))), "still valid");
+    assert_eq!(
+        w.procs[0].core.store().dirty_count(),
+        0,
+        "nothing left for a flush"
+    );
+    // Another process revokes it; this one flushes; the session stays revoked.
+    let r = w.call(
+        1,
+        Op::SessionRevoke {
+            token: token.clone(),
+        },
+        0,
+    );
+    w.run();
+    reply_text(&w, r);
+    w.call(0, Op::Flush, 0);
+    w.run();
+    let again = w.call(0, verify(&token), 0);
+    w.run();
+    assert_eq!(code_of(&w, again), ErrorCode::Unauthorized);
+}

@@ -122,10 +122,18 @@ pub(super) fn write_now<P: Payload>(
     })
 }
 
+/// A session write answered. A failed one is forgotten, never left dirty
+/// for a later flush: by then it could overwrite what another process
+/// wrote meanwhile (a revoke, a newer login). Its caller was answered with
+/// the failure, or, for a renewal, with the session as it was.
 pub(super) fn written<P: Payload>(cx: &mut Cx<P>, kind: Kind, id: &str, ok: bool) {
     let key = kind.key(id);
     cx.store.write_done(&key, ok, cx.now);
-    cx.store.drop_clean(kind, id);
+    if ok {
+        cx.store.drop_clean(kind, id);
+    } else {
+        cx.store.remove_now(kind, id);
+    }
 }
 
 /// `verify`, and the first half of `decrypt`.
