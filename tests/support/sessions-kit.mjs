@@ -59,9 +59,12 @@ export async function rejects(promise, code, secrets = []) {
   return err;
 }
 
-/** Session keys the fake WeChat handed out, as the tests see them (WeChat rotates them per login). */
+/**
+ * Secrets no reply or error may show: the app secret, and each session_key
+ * the fake WeChat handed out as the tests note them (WeChat rotates them).
+ */
 export function keyRing(fake) {
-  const keys = [fake ? APP.appSecret : null].filter(Boolean);
+  const keys = [APP.appSecret];
   return {
     keys,
     note(openid) {
