@@ -6,6 +6,7 @@
 //   'oauth:…' (OAuth tokens per user)        -> OAuthToken
 //   'card'    (the card api_ticket)          -> CardTicket
 //   'mp:…'    (mini-program sessions)        -> MPSession
+//   'sess:…'  (app sessions, by token hash)  -> AppSession
 //   anything else                            -> Misc
 // Documents are { _id: key, value, expiresAt: Date|null }; locks live in Lock.
 import { randomBytes } from 'node:crypto';
@@ -20,6 +21,7 @@ export function collectionFor(key) {
   if (key.startsWith('oauth:')) return 'OAuthToken';
   if (key === 'card') return 'CardTicket';
   if (key.startsWith('mp:')) return 'MPSession';
+  if (key.startsWith('sess:')) return 'AppSession';
   return 'Misc';
 }
 
@@ -133,7 +135,7 @@ export function mongoBackend({
     async clear() {
       return run('clear', async () => {
         const d = await db();
-        for (const name of ['GlobalToken', 'Signature', 'OAuthToken', 'CardTicket', 'MPSession', 'Misc', 'Lock']) {
+        for (const name of ['GlobalToken', 'Signature', 'OAuthToken', 'CardTicket', 'MPSession', 'AppSession', 'Misc', 'Lock']) {
           await d.collection(name).deleteMany({});
         }
       });
