@@ -139,6 +139,7 @@ async function build() {
   }));
   copyFileSync(join(root, 'src/js/index.d.ts'), join(pkg, 'index.d.ts'));
   copyFileSync(join(root, 'src/js/wechat-jssdk.d.ts'), join(pkg, 'wechat-jssdk.d.ts'));
+  copyFileSync(join(root, 'src/js/sessions.d.ts'), join(pkg, 'sessions.d.ts'));
   const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
   writeFileSync(join(pkg, 'package.json'), JSON.stringify({
     name: 'wxsession',
@@ -164,7 +165,7 @@ async function build() {
       },
       './package.json': './package.json',
     },
-    files: ['node', 'web', 'miniprogram_dist', 'wxsession_bg.wasm', 'index.d.ts', 'wechat-jssdk.d.ts'],
+    files: ['node', 'web', 'miniprogram_dist', 'wxsession_bg.wasm', 'index.d.ts', 'sessions.d.ts', 'wechat-jssdk.d.ts'],
     // Node 18 is end-of-life, and without a flag it has no globalThis.crypto.
     engines: { node: '>=20' },
     // Only RedisStore and MongoStore need these, and only when used.

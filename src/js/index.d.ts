@@ -1,4 +1,6 @@
 // Types for every entry (node, web, miniprogram): they share one API.
+import type { Sessions, SessionsOptions, PhoneInfo } from './sessions';
+export * from './sessions';
 
 export type SessionState = 'anonymous' | 'logging-in' | 'authenticated';
 
@@ -18,7 +20,9 @@ export type ErrorCode =
   /** Node Wechat: WeChat answered a non-zero errcode (see `errcode`, `errmsg`). */
   | 'WECHAT_API'
   /** Node Wechat.refresh(): more than 5 manual refreshes in 2 hours. */
-  | 'RATE_LIMITED';
+  | 'RATE_LIMITED'
+  /** Node sessions.decrypt / decryptData: bad base64, padding or JSON, or a watermark for another appId. */
+  | 'DECRYPT_FAILED';
 
 export interface WxSessionError extends Error {
   name: 'WxSessionError';
@@ -214,7 +218,10 @@ export declare class Store {
   /** Node: wechat-jssdk's mini-program session under `key` (the openid). */
   getMPSession(key: string): Promise<StoreInfo | undefined>;
   getMPSessionKey(key: string): Promise<string | undefined>;
-  /** Stores the session; resolves with the one it replaced. */
+  /**
+   * Stores the session, written through at once; resolves with the one it replaced. Data without
+   * `sessions` keeps the user's list of app sessions (wechat.sessions shares this record).
+   */
   setMPSession(key: string, data: StoreInfo): Promise<StoreInfo | undefined>;
   /** Node: forgets everything here and clears the backend (its clear()). */
   clearStore(): Promise<void>;
@@ -387,6 +394,8 @@ export interface WechatOptions {
    */
   recheckInterval?: number;
   fetch?: typeof fetch;
+  /** App sessions (`wechat.sessions`): their ttl and sliding renewal. */
+  sessions?: SessionsOptions;
 }
 
 export interface JssdkSignature { appId: string; timestamp: string; nonceStr: string; signature: string; url: string }
@@ -417,7 +426,13 @@ export declare class Wechat {
     getAccessToken(code: string, key?: string): Promise<OAuthTokenInfo>;
     refreshAccessToken(key: string): Promise<OAuthTokenInfo>;
   };
-  miniProgram: { code2Session(code: string): Promise<{ openid: string; sessionKey: string; unionid?: string }> };
+  miniProgram: {
+    code2Session(code: string): Promise<{ openid: string; sessionKey: string; unionid?: string }>;
+    /** A getPhoneNumber button's code (once) -> the number; retried once with a fresh token on 40001/40014/42001. */
+    getPhoneNumber(code: string): Promise<PhoneInfo>;
+  };
+  /** App sessions: the server half of the mini-program login. */
+  readonly sessions: Sessions;
   /** Destroys the store if this instance created it. */
   close(): Promise<void>;
 }
