@@ -6,6 +6,7 @@
 // would while its server's sessions age.
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -126,4 +127,64 @@ test('sliding renewal: a session used past half its ttl lives another ttl, so a 
   clock.advance(61_000); // then unused for a whole ttl
   assert.equal(await world.burst(), BURST);
   assert.deepEqual(since(world, before), { login: 1, code2Session: 1, exchange: 1, unauthorized: BURST });
+});
+
+/** Runs a script with `env`; resolves { code, signal, out } once it exits (or kills it after `ms`). */
+function runScript(args, { env = {}, ms = 30000, onOutput } = {}) {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const seen = (d) => { out += d; if (onOutput) onOutput(out, child); };
+  child.stdout.on('data', seen);
+  child.stderr.on('data', seen);
+  const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+  return new Promise((resolve) => child.on('exit', (code, signal) => { clearTimeout(timer); resolve({ code, signal, out }); }));
+}
+
+test('`npm run example:server` (server.js) starts against the fake WeChat, serves the curl walk-through, and stops on SIGINT', async () => {
+  let flow = null;
+  const result = await runScript(['examples/server/server.js'], {
+    env: { PORT: '0', WECHAT_APP_ID: '', WECHAT_APP_SECRET: '', WECHAT_API_BASE: '', REDIS_URL: '' },
+    onOutput(out, child) {
+      const url = (out.match(/example server: (http:\/\/127\.0\.0\.1:\d+)/) || [])[1];
+      if (!url || flow) return;
+      flow = (async () => {
+        const json = async (path, init) => (await fetch(url + path, init)).json();
+        const { code } = await json('/dev/code');
+        const { token } = await json('/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) });
+        const auth = { authorization: 'Bearer ' + token, 'content-type': 'application/json' };
+        const profile = await json('/api/profile', { headers: auth });
+        const phone = await json('/api/phone', { method: 'POST', headers: auth, body: JSON.stringify({ code: (await json('/dev/phone-code')).code }) });
+        const decrypted = await json('/api/decrypt', { method: 'POST', headers: auth, body: JSON.stringify(await json('/dev/encrypted')) });
+        const refused = await fetch(url + '/api/profile');
+        child.kill('SIGINT');
+        return { token, profile, phone, decrypted, refused: [refused.status, refused.headers.get('www-authenticate'), await refused.json()] };
+      })();
+    },
+  });
+  assert.ok(flow, result.out);
+  const { token, profile, phone, decrypted, refused } = await flow;
+  assert.deepEqual([profile.ok, profile.openid], [true, 'o_dev_user']);
+  assert.deepEqual(phone, { phoneNumber: '13800138000', countryCode: '86' });
+  assert.equal(decrypted.data.stepInfoList[0].step, 4321);
+  assert.equal(decrypted.data.watermark, undefined, 'the route answers the data, not the watermark');
+  assert.deepEqual(refused, [401, 'Bearer error="invalid_token"', { code: 'UNAUTHORIZED' }]);
+  assert.match(result.out, /using a local fake WeChat API/);
+  assert.match(result.out, /POST \/auth\/login → 200/);
+  assert.ok(!result.out.includes(token) && !/session_?key/i.test(result.out), 'the request log shows no token and no session_key');
+  assert.deepEqual([result.code, result.signal], [0, null], result.out);
+});
+
+test('the server refuses half a configuration: an appId without its secret, or an API base without credentials', async () => {
+  for (const env of [{ WECHAT_APP_ID: 'wx_x' }, { WECHAT_API_BASE: 'https://api.weixin.qq.com' }]) {
+    const r = await runScript(['examples/server/server.js'], { env: { PORT: '0', WECHAT_APP_ID: '', WECHAT_APP_SECRET: '', WECHAT_API_BASE: '', ...env } });
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /example server: .*(both|needs)/);
+  }
+});
+
+test('`npm run demo:miniprogram` (scripts/demo.mjs) runs the sample against examples/server and every check passes', async () => {
+  const r = await runScript(['scripts/demo.mjs'], { ms: 60000 });
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /OK: all five situations behaved as promised \(\d+ checks\)/);
+  assert.ok(!/✗/.test(r.out), r.out);
 });
