@@ -131,7 +131,7 @@ for (const framework of Object.keys(FRAMEWORKS)) {
       const viaFetch = await post(srv.base, Buffer.alloc(TEN_MB, 0x20));
       await coded(viaFetch, 413, 'BAD_INPUT');
       assert.ok(srv.maxRead() < 1024 * 1024, `a connection read ${srv.maxRead()} bytes`);
-      assert.ok(Math.max(...latencies) < 1000, `guarded requests took up to ${Math.max(...latencies).toFixed(0)} ms meanwhile`);
+      assert.ok(Math.max(...latencies) < 2000, `guarded requests took up to ${Math.max(...latencies).toFixed(0)} ms meanwhile`);
       assert.equal((await post(srv.base, JSON.stringify({ code: fake.issueCode({ openid: 'o_after' }) }))).status, 200, 'logins still work');
     } finally {
       await srv.close();

@@ -41,13 +41,18 @@ test('Redis killed mid-run: every answer is 200 or a coded 503 (never a 401), an
     }
   };
   try {
+    const until = async (done, ms) => {
+      for (const end = Date.now() + ms; !done() && Date.now() < end;) await sleep(20);
+    };
     const workers = Array.from({ length: 4 }, worker);
-    await sleep(400);
+    await until(() => acked.length >= 5, 15_000);
     const before = acked.length;
     await redis.stop(); // SIGKILL, mid-request
     await sleep(1000);
+    const down = acked.length;
     await redis.restart();
-    await sleep(2500); // the client reconnects (backing off up to 2 s) and work resumes
+    // The client reconnects (backing off up to 2 s) and logins resume.
+    await until(() => acked.length >= down + 5, 15_000);
     running = false;
     await Promise.all(workers);
 
