@@ -4,7 +4,8 @@
 // wx.request, and start-up time; then the Token Store against wechat-jssdk
 // (benches/store.mjs, sections 5-7) and server credentials against it
 // (benches/wechat.mjs, sections 8-10), the boundary and cluster freshness
-// (benches/cluster.mjs, sections 11-12). Prints figures; asserts nothing.
+// (benches/cluster.mjs, sections 11-12), app sessions and decryptData
+// (benches/sessions.mjs, sections 13-14). Prints figures; asserts nothing.
 //   node benches/run.mjs
 import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -19,6 +20,7 @@ import {
 import { storeSections } from './store.mjs';
 import { wechatSections } from './wechat.mjs';
 import { clusterSections } from './cluster.mjs';
+import { sessionsSections } from './sessions.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkgDir = join(root, 'pkg');
@@ -210,10 +212,12 @@ try {
   await storeSections(summary);
   await wechatSections(summary);
   await clusterSections(summary);
+  await sessionsSections(summary);
   console.log(`\nsummary: size ${summary.size} | cold burst ${summary.burst} | warm ${summary.warm} | init ${summary.init}`);
   console.log(`summary (store): ${summary.store}`);
   console.log(`summary (credentials): ${summary.credentials}`);
   console.log(`summary (cluster): ${summary.cluster}`);
+  console.log(`summary (sessions): ${summary.sessions}`);
 } finally {
   cleanupSandboxes();
 }

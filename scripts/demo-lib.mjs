@@ -144,14 +144,48 @@ export function describePage(data) {
   return `page.data: session ${data.state} | ${items} | "${data.summary}"`;
 }
 
-/** Counters from wx and the backend, and the difference between two reads. */
-export function counters(wx, backend) {
+/**
+ * Counts what the device sees of the backend at `origin`: exchanges (POST
+ * …/auth/login) and 401 answers. Wraps wx.request; returns { wx, counts }.
+ */
+export function countRequests(wx, origin) {
+  const counts = { exchange: 0, unauthorized: 0 };
+  const request = wx.request;
+  wx.request = function (opts = {}) {
+    const mine = typeof opts.url === 'string' && opts.url.startsWith(origin);
+    if (mine && (opts.method || 'GET').toUpperCase() === 'POST' && opts.url.slice(origin.length).split('?')[0] === '/auth/login') counts.exchange++;
+    return request.call(wx, Object.assign({}, opts, {
+      success(res) {
+        if (mine && res.statusCode === 401) counts.unauthorized++;
+        if (typeof opts.success === 'function') opts.success(res);
+      },
+    }));
+  };
+  return { wx, counts };
+}
+
+/** A network between the device and its servers: each wx.request leaves and answers `ms` later. */
+export function withLatency(wx, ms) {
+  const request = wx.request;
+  wx.request = function (opts = {}) {
+    const late = (cb) => (res) => setTimeout(() => typeof cb === 'function' && cb(res), ms);
+    let task = null, aborted = false;
+    setTimeout(() => {
+      if (!aborted) task = request.call(wx, Object.assign({}, opts, { success: late(opts.success), fail: late(opts.fail) }));
+    }, ms);
+    return { abort() { aborted = true; if (task) task.abort(); } };
+  };
+  return wx;
+}
+
+/** Counters from wx and from what the device saw of the backend, and the difference between two reads. */
+export function counters(wx, net) {
   return {
     login: wx.calls.login,
     checkSession: wx.calls.checkSession,
     request: wx.calls.request,
-    exchange: backend.state.counts.exchange,
-    unauthorized: backend.state.counts.unauthorized,
+    exchange: net.counts.exchange,
+    unauthorized: net.counts.unauthorized,
   };
 }
 

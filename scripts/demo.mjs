@@ -1,28 +1,31 @@
 #!/usr/bin/env node
 // Runs examples/miniprogram, unchanged, in the strict mini-program sandbox
-// (no WebAssembly, fetch, URL, TextDecoder or crypto; a fake wx) against a
-// local app backend, and prints the LOGIN TIMELINE of five situations:
-// a cold burst, a warm restart, a server-side revoke, a failing login and a
+// (no WebAssembly, fetch, URL, TextDecoder or crypto; a fake wx) against
+// examples/server (Express on wechat.sessions, talking to the strict fake
+// WeChat API), and prints the LOGIN TIMELINE of five situations: a cold
+// burst, a warm restart, a server-side revoke, a failing login and a
 // logout. Exits 1 if anything does not go the way the library promises.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildNpm, createSandbox } from '../tests/support/miniprogram-sandbox.mjs';
 import { createWx } from '../tests/support/fake-wx.mjs';
-import { WeChatAccounts } from '../tests/support/wechat-accounts.mjs';
-import { startAppBackend } from '../tests/support/app-backend.mjs';
 import {
   STORAGE_KEY, createTimeline, heading, instrumentWx, instrumentWasm, sandboxConsole, watchSession,
-  pageInstance, copyProject, describePage, counters, delta, createChecks,
+  pageInstance, copyProject, describePage, counters, delta, createChecks, countRequests, withLatency,
 } from './demo-lib.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const PKG = join(ROOT, 'pkg');
 const EXAMPLE = join(ROOT, 'examples', 'miniprogram');
+const { startServer } = createRequire(import.meta.url)(join(ROOT, 'examples', 'server', 'server.js'));
 const WX_LATENCY = 20;       // every wx.login / checkSession / getRandomValues
-const BACKEND_LATENCY = 30;  // every request the backend answers
+const NETWORK_LATENCY = 30;  // each way, between the device and the server
+const WECHAT_LATENCY = 20;   // every call the server makes to (the fake) WeChat
 const DEADLINE_MS = 30000;   // the whole demo; a hang is a failure, not a wait
+const OPENID = 'o_demo_user';
 
 const tl = createTimeline();
 const checks = createChecks();
@@ -41,19 +44,20 @@ const watchdog = setTimeout(() => {
 }, DEADLINE_MS);
 watchdog.unref();
 
-// ---- the world: WeChat, the app backend, a device with the sample on it ----
-const accounts = new WeChatAccounts();
-const backend = await startAppBackend({
-  accounts,
-  latency: BACKEND_LATENCY,
-  log: (kind, status, detail) => {
-    if (kind !== 'exchange') return;
-    const what = status === 200 ? 'code redeemed at jscode2session, new token issued'
-      : status === 503 ? 'refused (failNextLogins): login temporarily unavailable' : detail || 'refused';
-    tl.log('backend', `exchange ${status}: ${what}`);
+// ---- the world: WeChat, examples/server, a device with the sample on it ----
+// In fake mode the server starts the fake WeChat API itself; this device's
+// wx.login gets its codes from that fake, for one user.
+const backend = await startServer({ port: 0, log: (line) => tl.log('backend', line) });
+backend.fake.setLatency(WECHAT_LATENCY);
+const accounts = {
+  sessionValid: false,
+  issueCode() {
+    accounts.sessionValid = true;
+    return backend.fake.issueCode({ kind: 'miniprogram', openid: OPENID });
   },
-});
-const wx = instrumentWx(createWx({ accounts, latency: WX_LATENCY }), tl, backend.url);
+};
+const net = countRequests(withLatency(createWx({ accounts, latency: WX_LATENCY }), NETWORK_LATENCY), backend.url);
+const wx = instrumentWx(net.wx, tl, backend.url);
 projectRoot = mkdtempSync(join(tmpdir(), 'wxsession-demo-'));
 copyProject(EXAMPLE, projectRoot);
 buildNpm(projectRoot, PKG); // what DevTools' "Tools > Build npm" does
@@ -84,16 +88,16 @@ const itemsWith = (page, status) => page.data.items.filter((it) => it.status ===
 async function scenario(title, body) {
   heading(title);
   tl.reset();
-  const before = counters(wx, backend);
-  await body(() => delta(before, counters(wx, backend)));
+  const before = counters(wx, net);
+  await body(() => delta(before, counters(wx, net)));
 }
 
 let run;
 try {
   console.log('wxsession demo: examples/miniprogram in a strict mini-program sandbox');
   console.log(`  project  ${projectRoot} (copied, then "build npm" from pkg/)`);
-  console.log(`  backend  ${backend.url}  (POST /auth/login, /api/*; ${BACKEND_LATENCY} ms per answer)`);
-  console.log(`  wx       fake, ${WX_LATENCY} ms per async call; wx.request goes to the backend`);
+  console.log(`  backend  ${backend.url}  examples/server (Express + wechat.sessions), fake WeChat API ${backend.fake.url} (${WECHAT_LATENCY} ms per call)`);
+  console.log(`  wx       fake, ${WX_LATENCY} ms per async call; wx.request goes to the backend, ${NETWORK_LATENCY} ms each way`);
   console.log('  LOGIN TIMELINE: → a wx call starts, ← its callback arrives; offsets from each heading');
 
   await scenario('(a) cold start: a burst of concurrent requests shares ONE login', async (d) => {
@@ -116,21 +120,22 @@ try {
     expect(n.checkSession === 1, 'wx.checkSession ran once for this lifecycle (default checkSession: \'once\')', n.checkSession);
   });
 
-  await scenario('(c) the server revokes every token: one shared re-login, all succeed', async (d) => {
-    tl.log('demo', 'backend.revokeAll(); then the page reloads (pull-down refresh)');
-    backend.revokeAll();
+  await scenario('(c) the server revokes the user\'s sessions: one shared re-login, all succeed', async (d) => {
+    tl.log('demo', `wechat.sessions.revokeUser('${OPENID}') on the server; then the page reloads (pull-down refresh)`);
+    const revoked = await backend.wechat.sessions.revokeUser(OPENID);
     const ok = await run.page.refresh();
     const n = d();
     console.log(describePage(run.page.data));
+    expect(revoked === 1, 'revokeUser ended the one live session', revoked);
     expect(ok, 'every request succeeded after being replayed once', describePage(run.page.data));
     expect(n.unauthorized >= 1, `the old token was refused (${n.unauthorized}× 401)`, n.unauthorized);
     expect(n.login === 1 && n.exchange === 1, 'all the 401s shared ONE re-login', `${n.login} logins, ${n.exchange} exchanges`);
   });
 
   await scenario('(d) the next login fails: EXCHANGE_FAILED, then the next request recovers', async (d) => {
-    tl.log('demo', 'backend.revokeAll() and backend.failNextLogins = 1 (the login service answers 503 once)');
-    backend.revokeAll();
-    backend.state.failNextLogins = 1;
+    tl.log('demo', 'revokeUser again, and WeChat\'s jscode2session answers errcode -1 (system error) once: the login route answers 502');
+    await backend.wechat.sessions.revokeUser(OPENID);
+    backend.fake.failNext('code2Session', { errcode: -1 });
     const first = await run.page.refresh();
     const failed = itemsWith(run.page, 'error');
     console.log(describePage(run.page.data));
@@ -140,7 +145,7 @@ try {
     expect(run.session.state === 'anonymous', 'session is anonymous after the failed login', run.session.state);
     expect(d().login === 1, 'the failure was shared too: 1 wx.login for the 4 requests', d().login);
 
-    tl.log('demo', 'the login service is back; the user pulls to refresh again');
+    tl.log('demo', 'WeChat answers again; the user pulls to refresh again');
     const second = await run.page.refresh();
     const n = d();
     console.log(describePage(run.page.data));
@@ -168,9 +173,9 @@ try {
   rmSync(projectRoot, { recursive: true, force: true });
 }
 
-const total = { logins: wx.calls.login, exchanges: backend.state.counts.exchange, checks: wx.calls.checkSession, requests: wx.calls.request, unauthorized: backend.state.counts.unauthorized };
+const total = { logins: wx.calls.login, exchanges: net.counts.exchange, code2Session: backend.fake.counts.code2Session, checks: wx.calls.checkSession, requests: wx.calls.request, unauthorized: net.counts.unauthorized };
 heading('summary');
-console.log(`wx.login ×${total.logins} · exchanges ×${total.exchanges} (1 answered 503 on purpose) · wx.checkSession ×${total.checks} · wx.request ×${total.requests} · 401s ×${total.unauthorized}`);
+console.log(`wx.login ×${total.logins} · exchanges ×${total.exchanges} (jscode2session ×${total.code2Session}; 1 refused on purpose) · wx.checkSession ×${total.checks} · wx.request ×${total.requests} · 401s ×${total.unauthorized}`);
 if (checks.failures.length) {
   console.log(`\nFAILED: ${checks.failures.length} expectation(s) not met:`);
   for (const f of checks.failures) console.log(`  - ${f}`);

@@ -1,22 +1,23 @@
 // The playground's demo app backend, built on the package's node entry
-// (pkg/node/index.cjs): a mini-program login, an OAuth exchange and a JS-SDK
-// signature endpoint, each backed by the `Wechat` class talking to the fake
-// WeChat API. Besides the app's own routes it has /dev/* control endpoints
-// the page uses to make things go wrong (latency, expired or revoked tokens,
-// a failing login) and to play WeChat's client side (the JS-SDK's signature
-// check here; wx.login's code on a second origin, see handleWechatSide),
-// plus counters of everything.
-import { randomBytes } from 'node:crypto';
+// (pkg/node/index.cjs): a mini-program login and an API guarded by
+// `wechat.sessions` (its handlers decide everything about sessions; nothing
+// here keeps a token), an OAuth exchange and a JS-SDK signature endpoint
+// backed by the same `Wechat` talking to the fake WeChat API. Besides the
+// app's own routes it has /dev/* control endpoints the page uses to make
+// things go wrong (latency, a revoked token, a failing login), to read and
+// revoke sessions, and to play WeChat's client side (the JS-SDK's
+// signature check here; wx.login's code and encrypted user data on a
+// second origin, see handleWechatSide), plus counters of everything.
 
-const TOKEN_TTL_S = 7200;
 const PLAYGROUND_OPENID = 'o-playground-user';
 
 const zeroCounts = () => ({
   logins: 0, loginsFailed: 0, tokensIssued: 0, oauthExchanges: 0,
-  api: 0, apiOk: 0, unauthorized: 0, signatures: 0, verifyOk: 0, verifyFailed: 0,
+  api: 0, apiOk: 0, unauthorized: 0, signatures: 0, verifyOk: 0, verifyFailed: 0, decryptOk: 0, decryptFailed: 0,
 });
 
 const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const bearer = (req) => (/^Bearer (\S+)$/.exec(req.headers.authorization || '') || [])[1];
 
 /**
  * -> { handle(req, res, url, raw), handleWechatSide(req, res, url), state }:
@@ -26,10 +27,16 @@ const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt
  * server that answers handleWechatSide.
  */
 export function createBackend({ wechat, fake, origin, wechatSidePort = () => null, log = () => {} }) {
+  const sessions = wechat.sessions;
+  const loginHandler = sessions.loginHandler();
+  const guard = sessions.middleware();
   const state = {
     latency: 0,
     failNextLogin: false,
-    tokens: new Map(), // app token -> { openid, via, expiresAt }; never WeChat's session_key
+    // The mini-program users this playground has logged in: whose sessions
+    // the server panel lists (the sessions themselves are the store's).
+    users: [PLAYGROUND_OPENID],
+    others: 0,
     counts: zeroCounts(),
   };
 
@@ -42,128 +49,154 @@ export function createBackend({ wechat, fake, origin, wechatSidePort = () => nul
     }
   };
 
-  const issueToken = (openid, via) => {
-    const now = Date.now();
-    if (state.tokens.size > 10_000) for (const [t, v] of state.tokens) if (v.expiresAt <= now) state.tokens.delete(t);
-    const token = randomBytes(24).toString('base64url');
-    state.tokens.set(token, { openid, via, expiresAt: now + TOKEN_TTL_S * 1000 });
-    state.counts.tokensIssued++;
-    return token;
+  const wechatError = (err) => ({ code: err.code || 'ERROR', errcode: err.errcode });
+  const finished = (res) => new Promise((resolve) => { res.once('finish', resolve); res.once('close', resolve); });
+  const send = (res, status, body, headers = {}) => {
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
+    res.end(JSON.stringify(body));
   };
 
-  const bearer = (req) => {
-    const m = /^Bearer (\S+)$/.exec(req.headers.authorization || '');
-    return m ? m[1] : null;
-  };
+  /** The users' live sessions, as sessions.list() reads them from the store. */
+  const liveSessions = () => Promise.all(state.users.map(async (openid) => {
+    const list = await sessions.list(openid);
+    return { openid, live: list.length, sessions: list.map((s) => ({ createdAt: s.createdAt, expiresAt: s.expiresAt })) };
+  }));
 
-  const wechatError = (err) => ({ error: err.code || 'ERROR', errcode: err.errcode, message: err.message });
-
-  // The app's routes: slowed down by the latency knob, like a real network.
+  // The app's routes (slowed down by the latency knob, like a real network).
+  // Each writes its own answer to res.
   const app = {
-    'POST /auth/login': async (q, body) => {
+    // The client's default exchange: sessions.loginHandler() does it all.
+    'POST /auth/login': async (req, res, body) => {
       state.counts.logins++;
       if (state.failNextLogin) {
         state.failNextLogin = false;
         state.counts.loginsFailed++;
         log('login refused (fail-next-login was armed): 503');
-        return [503, { error: 'login temporarily unavailable (the playground was told to fail it)' }];
+        return send(res, 503, { code: 'UNAVAILABLE', error: 'login temporarily unavailable (the playground was told to fail it)' });
       }
-      if (!body || typeof body.code !== 'string') return [400, { error: 'POST {code}' }];
-      try {
-        // { openid, sessionKey }: the session_key stays in this function.
-        const { openid } = await wechat.miniProgram.code2Session(body.code);
-        log('login: code2Session ok, app token issued');
-        return [200, { token: issueToken(openid, 'miniprogram'), expiresIn: TOKEN_TTL_S }];
-      } catch (err) {
-        state.counts.loginsFailed++;
-        log('login failed: ' + err.message);
-        return [400, wechatError(err)];
-      }
+      req.body = body || {}; // already read by the playground's server
+      const done = finished(res);
+      loginHandler(req, res);
+      await done;
+      if (res.statusCode === 200) state.counts.tokensIssued++;
+      else state.counts.loginsFailed++;
+      log(`login: POST /auth/login → ${res.statusCode}`);
     },
-    'POST /auth/oauth': async (q, body) => {
+    // OAuth (an H5 page): WeChat's OAuth access_token stays in the Wechat
+    // store; the page learns who signed in. (App sessions are the
+    // mini-program's: they start from a wx.login code.)
+    'POST /auth/oauth': async (req, res, body) => {
       state.counts.oauthExchanges++;
-      if (!body || typeof body.code !== 'string' || typeof body.state !== 'string') return [400, { error: 'POST {code, state}' }];
+      if (!body || typeof body.code !== 'string' || typeof body.state !== 'string') return send(res, 400, { code: 'BAD_INPUT', error: 'POST {code, state}' });
       try {
-        // WeChat's OAuth access_token stays in the Wechat store; the page gets the app's own token.
         const info = await wechat.oauth.getAccessToken(body.code);
-        log('oauth: code exchanged, app token issued');
-        return [200, { token: issueToken(info.openid, 'oauth'), expiresIn: TOKEN_TTL_S, openid: info.openid }];
+        log('oauth: code exchanged');
+        send(res, 200, { openid: info.openid, scope: info.scope });
       } catch (err) {
-        log('oauth exchange failed: ' + err.message);
-        return [400, wechatError(err)];
+        log('oauth exchange failed: ' + err.code);
+        send(res, 400, wechatError(err));
       }
     },
-    'GET /wechat/signature': async (q) => {
+    'GET /wechat/signature': async (req, res, body, q) => {
       state.counts.signatures++;
       const url = q.get('url');
-      if (!url || !ownPage(url)) return [400, { error: 'url must be one of this playground\'s pages' }];
+      if (!url || !ownPage(url)) return send(res, 400, { code: 'BAD_INPUT', error: 'url must be one of this playground\'s pages' });
       try {
         const sig = await wechat.jssdk.getSignature(url, { force: q.get('force') === '1' });
         const stored = await wechat.store.getSignature(sig.url).catch(() => undefined);
         const expiresAt = stored && stored.expiresAt > 0 ? stored.expiresAt : Date.now() + 7000e3;
-        return [200, { ...sig, expiresAt }];
+        send(res, 200, { ...sig, expiresAt });
       } catch (err) {
-        return [502, wechatError(err)];
+        send(res, 502, wechatError(err));
       }
     },
   };
 
-  const api = (req, url) => {
+  // /api/*: sessions.middleware() answers 401 itself; behind it, the app.
+  const api = async (req, res, url, body) => {
     state.counts.api++;
-    const token = bearer(req);
-    const t = token && state.tokens.get(token);
-    if (!t || t.expiresAt <= Date.now()) {
-      state.counts.unauthorized++;
-      return [401, { error: t ? 'token expired' : 'unauthorized' }];
-    }
-    state.counts.apiOk++;
-    return [200, { ok: true, path: url.pathname, query: Object.fromEntries(url.searchParams), openid: t.openid }];
+    const done = finished(res);
+    guard(req, res, async () => {
+      if (url.pathname === '/api/decrypt' && req.method === 'POST') {
+        try {
+          const b = body || {};
+          const { watermark, ...data } = await sessions.decrypt(bearer(req), b.encryptedData, b.iv);
+          state.counts.decryptOk++;
+          return send(res, 200, { data, watermark });
+        } catch (err) {
+          state.counts.decryptFailed++;
+          return send(res, err.code === 'UNAUTHORIZED' ? 401 : 400, { code: err.code });
+        }
+      }
+      send(res, 200, { ok: true, path: url.pathname, query: Object.fromEntries(url.searchParams), openid: req.wxsession.openid });
+    });
+    await done;
+    if (res.statusCode === 401) state.counts.unauthorized++;
+    else if (res.statusCode === 200) state.counts.apiOk++;
   };
 
   // Control and simulation endpoints: answered at once.
   const dev = {
-    'GET /dev/state': () => [200, {
+    'GET /dev/state': async () => [200, {
       appId: wechat.appId,
       wechatSidePort: wechatSidePort(),
       latency: state.latency,
       failNextLogin: state.failNextLogin,
-      liveTokens: [...state.tokens.values()].filter((t) => t.expiresAt > Date.now()).length,
+      liveTokens: (await liveSessions()).reduce((n, u) => n + u.live, 0),
       counts: state.counts,
       wechat: { ...fake.counts },
     }],
+    // The server panel's read API: each user's live sessions (no tokens).
+    'GET /dev/sessions': async () => [200, { users: await liveSessions() }],
     'POST /dev/reset': () => {
       state.counts = zeroCounts();
       fake.resetCounts();
       return [200, { ok: true }];
     },
-    'POST /dev/latency': (q, body) => {
+    'POST /dev/latency': (body) => {
       const ms = body && Number(body.ms);
       if (!Number.isInteger(ms) || ms < 0 || ms > 10_000) return [400, { error: 'POST {ms} (0..10000)' }];
       state.latency = ms;
       fake.setLatency(ms);
       return [200, { latency: ms }];
     },
-    // The caller's own token (its Bearer) now reads as expired.
-    'POST /dev/expire': (q, body, req) => {
-      const t = state.tokens.get(bearer(req));
-      if (!t) return [404, { error: 'send the token to expire as Bearer' }];
-      t.expiresAt = Date.now();
-      log('token expired on request');
+    // The caller's own session (its Bearer) ends now: sessions.revoke.
+    'POST /dev/expire': async (body, req) => {
+      const token = bearer(req);
+      if (!token) return [404, { error: 'send the token to end as Bearer' }];
+      try { await sessions.revoke(token); } catch (err) { return [404, { code: err.code }]; }
+      log('session ended on request (sessions.revoke)');
       return [200, { expired: 1 }];
     },
-    'POST /dev/revoke': () => {
-      const n = state.tokens.size;
-      state.tokens.clear();
-      log(`revoked ${n} app token(s)`);
+    // Every session of every user the playground knows: sessions.revokeUser.
+    'POST /dev/revoke': async () => {
+      const counts = await Promise.all(state.users.map((openid) => sessions.revokeUser(openid)));
+      const n = counts.reduce((a, b) => a + b, 0);
+      log(`revoked ${n} session(s)`);
       return [200, { revoked: n }];
     },
+    'POST /dev/sessions/revoke': async (body) => {
+      const openid = body && body.openid;
+      if (!state.users.includes(openid)) return [404, { error: 'POST {openid} of a user listed by GET /dev/sessions' }];
+      const revoked = await sessions.revokeUser(openid);
+      log(`revokeUser(${openid}): ${revoked} session(s)`);
+      return [200, { openid, revoked }];
+    },
+    // Another user logs in on their own device: a code from the fake WeChat,
+    // redeemed through the same sessions.login the login route uses.
+    'POST /dev/sessions/other': async () => {
+      const openid = `o-other-user-${++state.others}`;
+      state.users.push(openid);
+      await sessions.login(fake.issueCode({ kind: 'miniprogram', openid }));
+      return [200, { openid }];
+    },
     // {armed: false} disarms it; anything else arms it.
-    'POST /dev/fail-next-login': (q, body) => {
+    'POST /dev/fail-next-login': (body) => {
       state.failNextLogin = !(body && body.armed === false);
       return [200, { failNextLogin: state.failNextLogin }];
     },
     // The simulated JS-SDK's wx.config: WeChat's check of the signature.
-    'POST /dev/jssdk/verify': (q, body) => {
+    'POST /dev/jssdk/verify': (body) => {
       const b = body || {};
       let errMsg = null;
       if (b.appId !== wechat.appId) errMsg = 'config:invalid appid';
@@ -191,23 +224,29 @@ export function createBackend({ wechat, fake, origin, wechatSidePort = () => nul
 <p class="actions"><a id="allow" class="button" href="${escapeHtml(allow)}">Allow</a><a id="cancel" class="button secondary" href="${escapeHtml(back)}">Cancel</a></p></main>`);
   };
 
-  const send = (res, status, body, headers = {}) => {
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
-    res.end(JSON.stringify(body));
-  };
-
   // WeChat's client side, on its own origin: what the simulated wx.login
-  // gets from WeChat (a one-time code), and the genuine code a forged OAuth
-  // link carries. In a real app wx.login talks to WeChat's servers, not to
-  // the app backend, so it does not share the browser's connection pool for
+  // gets from WeChat (a one-time code), the genuine code a forged OAuth link
+  // carries, and the encryptedData WeChat hands a mini-program (a
+  // wx.getWeRunData stand-in). In a real app these come from WeChat, not
+  // the app backend, so they do not share the browser's connection pool for
   // the backend (HTTP/1.1: six sockets per host and port). Served from the
-  // app's origin it would queue behind a burst's requests and a 5 ms call
-  // would read as a 1.5 s wx.login. Not slowed by the latency knob, which
-  // models the app backend and api.weixin.qq.com.
+  // app's origin, a wx.login would queue behind a burst's requests and a
+  // 5 ms call would read as a 1.5 s wx.login. Not slowed by the latency
+  // knob, which models the app backend and api.weixin.qq.com.
   function handleWechatSide(req, res, url) {
     const from = req.headers.origin;
     const cors = from && ownPage(from + '/') ? { 'access-control-allow-origin': from, vary: 'origin' } : {};
-    if (req.method !== 'GET' || url.pathname !== '/dev/code') return false;
+    if (req.method !== 'GET') return false;
+    if (url.pathname === '/dev/encrypted') {
+      const foreign = url.searchParams.get('foreign') === '1';
+      try {
+        const payload = { stepInfoList: [{ timestamp: Math.floor(Date.now() / 1000), step: 4321 }] };
+        return send(res, 200, fake.encryptFor(PLAYGROUND_OPENID, payload, foreign ? { watermarkAppId: 'wx_some_other_app' } : {}), cors), true;
+      } catch {
+        return send(res, 409, { error: 'log in first: WeChat has no session_key for this user yet' }, cors), true;
+      }
+    }
+    if (url.pathname !== '/dev/code') return false;
     const kind = url.searchParams.get('kind') || 'miniprogram';
     if (kind !== 'miniprogram' && kind !== 'oauth') return send(res, 400, { error: 'kind is miniprogram or oauth' }, cors), true;
     return send(res, 200, { code: fake.issueCode({ kind, openid: PLAYGROUND_OPENID }) }, cors), true;
@@ -217,15 +256,16 @@ export function createBackend({ wechat, fake, origin, wechatSidePort = () => nul
     const key = req.method + ' ' + url.pathname;
     let body = null;
     if (raw) {
-      try { body = JSON.parse(raw); } catch { return send(res, 400, { error: 'body is not JSON' }), true; }
+      try { body = JSON.parse(raw); } catch { return send(res, 400, { code: 'BAD_INPUT', error: 'body is not JSON' }), true; }
     }
-    if (dev[key]) return send(res, ...dev[key](url.searchParams, body, req)), true;
+    if (dev[key]) return send(res, ...(await dev[key](body, req))), true;
     if (key === 'GET /connect/oauth2/authorize') return authorize(url.searchParams, res), true;
     const isApi = url.pathname.startsWith('/api/');
     if (!app[key] && !isApi) return false;
     // unref: a pending delay never keeps a stopping process alive.
     if (state.latency > 0) await new Promise((resolve) => setTimeout(resolve, state.latency).unref());
-    send(res, ...(isApi ? api(req, url) : await app[key](url.searchParams, body)));
+    if (isApi) await api(req, res, url, body);
+    else await app[key](req, res, body, url.searchParams);
     return true;
   }
 

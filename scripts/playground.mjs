@@ -118,6 +118,7 @@ const TRY = [
   'Burst: fire 100 concurrent requests on a cold page: one wx.login, one exchange, 100 answers.',
   'Revoke on the server, then burst again: 100 × 401, ONE shared re-login, every request replayed once.',
   'Expire the token / fail the next login / add latency, and watch the timeline and the chart.',
+  'Server sessions: live sessions per user (sessions.list), revoke one user, decrypt data WeChat encrypted for this user.',
   'JS-SDK: navigate an SPA route, then wx.config with urlMode landing (iOS) or current (Android); the wrong one fails.',
   'OAuth: a round trip through the (simulated) WeChat authorize page, and a link with a forged state (refused).',
 ];

@@ -198,6 +198,9 @@ describe('mongo backend', () => {
     assert.equal(collectionFor('sig:https://a/b'), 'Signature');
     assert.equal(collectionFor('oauth:openid'), 'OAuthToken');
     assert.equal(collectionFor('session:x'), 'Misc');
+    assert.equal(collectionFor('sess:' + 'ab'.repeat(32)), 'AppSession');
+    assert.equal(collectionFor('idx:o_user'), 'AppSession');
+    assert.equal(collectionFor('mp:o_user'), 'MPSession');
   });
 
   test('no server: STORE_UNAVAILABLE within the server selection timeout; bad input needs no server', async () => {

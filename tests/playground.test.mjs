@@ -373,6 +373,61 @@ test('the page says what to try first, and the latency slider logs one line per 
   await finish('try-first-latency');
 });
 
+test('the server panel: live sessions per user, revoking one user ends only theirs, a decrypt round trip and a foreign watermark', T, async () => {
+  await open();
+  await burst(5);
+  const users = async () => Object.fromEntries((await (await fetch(pg.url + 'dev/sessions')).json()).users.map((u) => [u.openid, u.live]));
+  const shown = (openid) => page.evaluate((id) => { const td = document.querySelector(`#sessions-table tr[data-openid="${id}"] [data-live]`); return td ? Number(td.textContent) : null; }, openid);
+  const mine = (await users())['o-playground-user'];
+  assert.ok(mine >= 1);
+  await page.waitForFunction((n) => document.querySelector('#sessions-table tr[data-openid="o-playground-user"] [data-live]')?.textContent === String(n), mine);
+  await page.click('#other-user');
+  await page.click('#other-user');
+  await page.waitForFunction(() => document.querySelectorAll('#sessions-table tr[data-openid^="o-other-user-"]').length >= 2);
+  const others = Object.keys(await users()).filter((u) => u.startsWith('o-other-user-')).slice(-2);
+  for (const o of others) assert.equal(await shown(o), 1, o);
+
+  await page.click(`#sessions-table button[data-revoke="${others[0]}"]`);
+  await page.waitForFunction((id) => document.querySelector(`#sessions-table tr[data-openid="${id}"] [data-live]`)?.textContent === '0', others[0]);
+  const after = await users();
+  assert.deepEqual([after[others[0]], after[others[1]], after['o-playground-user']], [0, 1, mine], 'one user revoked, the others untouched');
+  assert.equal(await countLines(new RegExp(`sessions\\.revokeUser\\('${others[0]}'\\)`)), 1);
+  const untouched = await burst(5);
+  assert.deepEqual([untouched.ok, untouched.logins, untouched.unauthorized], [5, 0, 0], 'this page\'s session is not theirs');
+
+  const before = (await server()).counts;
+  await page.click('#decrypt');
+  await page.waitForSelector('#decrypt-out[data-state="ok"]');
+  assert.match(await page.textContent('#decrypt-out'), /^\{"stepInfoList":\[\{"timestamp":\d+,"step":4321\}\]\}\nwatermark\.appid wx_playground_app: this app ✓$/);
+  await page.check('#foreign');
+  await page.click('#decrypt');
+  await page.waitForSelector('#decrypt-out[data-state="error"]');
+  assert.equal(await page.textContent('#decrypt-out'), 'DECRYPT_FAILED (HTTP 400): the watermark names another app');
+  const c = (await server()).counts;
+  assert.deepEqual([c.decryptOk - before.decryptOk, c.decryptFailed - before.decryptFailed], [1, 1]);
+  assert.equal(await countLines(/WeChat's side → encryptedData/), 2);
+  assert.equal(await countLines(/rejected DECRYPT_FAILED \(HTTP 400\): the watermark names another app/), 1);
+
+  await page.click('#sessions-table button[data-revoke="o-playground-user"]');
+  await page.waitForFunction(() => document.querySelector('#sessions-table tr[data-openid="o-playground-user"] [data-live]')?.textContent === '0');
+  const relogin = await burst(5);
+  assert.deepEqual([relogin.ok, relogin.logins, relogin.unauthorized], [5, 1, 5], 'revoking this page\'s user: 401s and one re-login');
+  await finish('server-panel');
+
+  // Usable at 390 px: the panel fits, its buttons inside it, no sideways scrolling.
+  await newPage(PHONE);
+  await open();
+  const panelBox = await box('#sessions-box');
+  assert.ok(panelBox.x >= 0 && panelBox.x + panelBox.width <= PHONE.width, JSON.stringify(panelBox));
+  for (const sel of ['#other-user', '#decrypt', '#foreign', '#sessions-table button[data-revoke="o-playground-user"]']) assert.ok(inside(await box(sel), panelBox), `${sel} inside the panel`);
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth), 'no sideways scrolling');
+  await page.click('#decrypt');
+  await page.waitForSelector('#decrypt-out[data-state="ok"]');
+  assert.ok(inside(await box('#decrypt-out'), await box('#sessions-box')), 'the result stays inside the panel');
+  await page.locator('#sessions-box').screenshot({ path: join(ARTIFACTS, 'playground-server-panel-phone.png') });
+  await finish('server-panel-phone');
+});
+
 test('`node scripts/playground.mjs` prints its URL and stops cleanly on SIGINT (exit 0, run directory removed)', T, async () => {
   const child = spawn(process.execPath, [join(ROOT, 'scripts', 'playground.mjs')], { env: { ...process.env, PORT: '0', REDIS_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

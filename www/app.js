@@ -5,6 +5,7 @@
 import * as wxsession from '/pkg/web/index.js';
 import { createSimWx } from '/sim-wx.js';
 import { drawBurst } from '/chart.js';
+import { setupServerPanel } from '/server-panel.js';
 
 const $ = (id) => document.getElementById(id);
 const UA = {
@@ -51,11 +52,13 @@ const since = (b) => performance.now() - b.t0;
 function describe(url, status, body, sent) {
   const p = url.pathname;
   if (p === '/dev/code') return url.searchParams.get('kind') === 'oauth' ? `an OAuth code from the fake WeChat: ${short(body.code)}` : `wx.login (simulated) → code ${short(body.code)}`;
-  if (p === '/auth/login') return status === 200 ? `exchange: code2Session ok → app token ${short(body.token)} (expires in ${body.expiresIn} s)` : `exchange refused: ${body.error || status}`;
-  if (p === '/auth/oauth') return status === 200 ? `OAuth exchange → app token ${short(body.token)}, openid ${body.openid}` : `OAuth exchange refused: ${body.error || status}`;
+  if (p === '/auth/login') return status === 200 ? `exchange: sessions.loginHandler() → app token ${short(body.token)} (expires in ${body.expiresIn} s)` : `exchange refused: ${body.error || body.code || status}`;
+  if (p === '/auth/oauth') return status === 200 ? `OAuth exchange → openid ${body.openid}` : `OAuth exchange refused: ${body.code || status}`;
+  if (p === '/dev/encrypted') return status === 200 ? `WeChat's side → encryptedData (${body.encryptedData.length} chars) and iv ${short(body.iv)}` : body.error || '';
+  if (p === '/api/decrypt') return status === 200 ? 'decrypted with the session_key kept on the server' : body.code || '';
   if (p === '/wechat/signature') return `signature for ${url.searchParams.get('url')}${url.searchParams.get('force') ? ' (force=1)' : ''}`;
   if (p === '/dev/jssdk/verify') return `WeChat checks the signature against ${sent.url}: ${body.ok ? 'valid' : body.errMsg}`;
-  if (p.startsWith('/api/')) return status === 200 ? 'ok' : body.error || '';
+  if (p.startsWith('/api/')) return status === 200 ? 'ok' : body.code || '';
   return '';
 }
 
@@ -95,6 +98,7 @@ window.fetch = async (input, init = {}) => {
 
 // ---- server state and controls ---------------------------------------------------
 let failArmed = false, armSeq = 0;
+let panel = null; // the server panel (server-panel.js), once the session exists
 
 async function refreshCounters() {
   const seq = armSeq;
@@ -103,12 +107,13 @@ async function refreshCounters() {
   const rows = [
     ['logins', 'logins (POST /auth/login)', c.logins], ['loginsFailed', '… refused', c.loginsFailed],
     ['api', 'API requests', c.api], ['unauthorized', '… answered 401', c.unauthorized],
-    ['liveTokens', 'live app tokens', s.liveTokens], ['signatures', 'signature requests', c.signatures],
+    ['liveTokens', 'live sessions (sessions.list)', s.liveTokens], ['signatures', 'signature requests', c.signatures],
     ['verify', 'wx.config checks ok / failed', `${c.verifyOk} / ${c.verifyFailed}`],
     ['oauthExchanges', 'OAuth exchanges', c.oauthExchanges], ['code2Session', 'WeChat: jscode2session', w.code2Session],
     ['credentials', 'WeChat: token / ticket', `${w.token} / ${w.ticket}`], ['oauthAccessToken', 'WeChat: oauth2/access_token', w.oauthAccessToken],
   ];
   $('counters').innerHTML = rows.map(([key, label, v]) => `<tr><th>${label}</th><td data-counter="${key}">${v}</td></tr>`).join('');
+  if (panel) panel.refresh().catch(() => {});
   // A state read before the armed failure fired must not re-arm the button.
   if (seq === armSeq && s.failNextLogin !== failArmed) showArmed(s.failNextLogin);
   return s;
@@ -269,7 +274,7 @@ $('latency').onchange = () => {
     control('/dev/latency', { ms }, `latency ${ms} ms (app backend and fake WeChat API)`).then((sent) => { if (!sent) latencyCommitted = before; });
   }, LATENCY_SETTLE_MS);
 };
-$('revoke').onclick = () => control('/dev/revoke', {}, 'server revoked every app token: the next requests get 401');
+$('revoke').onclick = () => control('/dev/revoke', {}, 'server revoked every app token (sessions.revokeUser): the next requests get 401');
 $('fail-login').onclick = async () => {
   const arm = !failArmed;
   armSeq++;
@@ -280,9 +285,10 @@ $('expire').onclick = async () => {
   const record = JSON.parse(localStorage.getItem('wxsession') || 'null');
   const stored = record && JSON.parse(record.value);
   if (!stored || !stored.token) return log('control', 'no token yet: fire a request first', 'bad');
-  await control('/dev/expire', {}, `token ${short(stored.token)} expired on the server: the next request gets 401`, { authorization: 'Bearer ' + stored.token });
+  await control('/dev/expire', {}, `token ${short(stored.token)} expired on the server (sessions.revoke ends it now): the next request gets 401`, { authorization: 'Bearer ' + stored.token });
 };
 $('reset').onclick = () => control('/dev/reset', {}, 'server counters reset');
+panel = setupServerPanel({ log, control, fetch: realFetch, short, session: () => session, wechatSide: () => wechatSide });
 $('clear').onclick = () => { lines.length = 0; sessionStorage.removeItem(TIMELINE_KEY); $('timeline').innerHTML = ''; };
 
 // ---- JS-SDK: wx.config after SPA route changes ------------------------------------
@@ -358,7 +364,7 @@ try {
   const result = await oauth.handleRedirect();
   if (result) {
     setBadge('oauth-status', 'ok', 'signed in as ' + result.openid);
-    log('oauth', `handleRedirect() → app token ${short(result.token)} for ${result.openid}`, 'good');
+    log('oauth', `handleRedirect() → signed in as ${result.openid}`, 'good');
   }
 } catch (err) {
   setBadge('oauth-status', 'error', err.code);

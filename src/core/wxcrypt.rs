@@ -5,6 +5,8 @@
 
 use crate::core::error::{Error, ErrorCode};
 use crate::core::json_object::RawObject;
+use aes::cipher::consts::U16;
+use aes::cipher::inout::InOutBuf;
 use aes::cipher::{BlockDecryptMut, KeyIvInit};
 use sha2::{Digest, Sha256};
 
@@ -31,8 +33,23 @@ pub fn base64url(bytes: &[u8]) -> String {
     out
 }
 
+/// Each byte's value in the standard alphabet, or 0xFF: one load per
+/// character (a search of the alphabet made decoding dominate decryption).
+const SEXTETS: [u8; 256] = {
+    let mut table = [0xFFu8; 256];
+    let mut i = 0;
+    while i < 64 {
+        table[B64[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
+
 fn sextet(c: u8) -> Option<u32> {
-    B64.iter().position(|&b| b == c).map(|p| p as u32)
+    match SEXTETS[c as usize] {
+        0xFF => None,
+        v => Some(u32::from(v)),
+    }
 }
 
 /// Standard base64 with padding, strictly: no whitespace, no other
@@ -132,9 +149,11 @@ pub fn decrypt_data(
         .ok_or_else(|| failed("encryptedData is not whole AES blocks of base64"))?;
     let mut cipher =
         Aes128CbcDec::new_from_slices(&key, &iv).map_err(|_| failed("bad key or iv"))?;
-    for block in data.chunks_exact_mut(16) {
-        cipher.decrypt_block_mut(block.into());
-    }
+    // All blocks in one call: CBC decrypts them independently, and the
+    // bit-sliced software AES (wasm has no AES instructions) does several
+    // at a time. `data` is whole blocks (checked above): no tail.
+    let (blocks, _) = InOutBuf::from(&mut data[..]).into_chunks::<U16>();
+    cipher.decrypt_blocks_inout_mut(blocks);
     let last: [u8; 16] = data[data.len() - 16..].try_into().expect("one block");
     let pad = pad_len(&last);
     let plain = if pad == 0 {

@@ -1,5 +1,8 @@
 // A throwaway redis-server (Debian's binary) on 127.0.0.1 and a free port,
-// with no persistence, so a test can kill and restart it at will.
+// so a test can kill and restart it at will: with no persistence, or with
+// `durable: true` an append-only file fsynced before each reply (what a
+// deployment that must not lose an acknowledged write runs), kept across
+// restarts until close().
 import { spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -30,7 +33,7 @@ function ping(port) {
   });
 }
 
-export async function startRedis() {
+export async function startRedis({ durable = false } = {}) {
   if (spawnSync('sh', ['-c', 'command -v redis-server']).status !== 0) {
     throw new Error('redis-server is not installed: run scripts/setup.sh (apt-get install -y redis-server)');
   }
@@ -40,7 +43,8 @@ export async function startRedis() {
 
   async function start() {
     let log = '';
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+    const persistence = durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence,
       '--daemonize', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
     const mine = child;
     running.add(mine);

@@ -21,6 +21,8 @@ pub mod wechat;
 #[cfg(test)]
 mod session_tests;
 #[cfg(test)]
+mod session_user_tests;
+#[cfg(test)]
 mod sim;
 #[cfg(test)]
 mod sim_tests;
@@ -101,7 +103,12 @@ pub enum Op<P> {
     SessionRevoke {
         token: String,
     },
+    /// `sessions.revokeUser(openid)`: how many live sessions it ended.
     SessionRevokeUser {
+        openid: String,
+    },
+    /// `sessions.list(openid)`: the user's live sessions, as `verify` answers each.
+    SessionList {
         openid: String,
     },
     /// `sessions.decrypt(token, encryptedData, iv)` with the stored session_key.
@@ -121,6 +128,8 @@ pub(crate) enum FlightKey {
     Sign(String, bool),
     Exchange(String),
     Flush(u32),
+    /// Writing a renewed app session (by its token's hash).
+    Renew(String),
 }
 
 pub(crate) enum Event<'a, P> {

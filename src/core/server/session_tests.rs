@@ -11,7 +11,7 @@ use crate::core::store::{Kind, Record};
 use crate::core::wxcrypt::{base64_decode, token_hash};
 use aes::cipher::{BlockEncryptMut, KeyIvInit};
 
-fn login(code: &str, seed: u8) -> Op<String> {
+pub(super) fn login(code: &str, seed: u8) -> Op<String> {
     Op::SessionLogin {
         code: code.into(),
         entropy: [seed; 32],
@@ -19,33 +19,33 @@ fn login(code: &str, seed: u8) -> Op<String> {
     }
 }
 
-fn verify(token: &str) -> Op<String> {
+pub(super) fn verify(token: &str) -> Op<String> {
     Op::SessionVerify {
         token: token.into(),
     }
 }
 
-fn reply(w: &World, tag: usize) -> RawObject {
+pub(super) fn reply(w: &World, tag: usize) -> RawObject {
     match w.result(tag) {
         Ok(Out::Reply(text)) => RawObject::parse(text).unwrap_or_default(),
         other => panic!("expected a reply, got {other:?}"),
     }
 }
 
-fn info(w: &World, tag: usize) -> RawObject {
+pub(super) fn info(w: &World, tag: usize) -> RawObject {
     match w.result(tag) {
         Ok(Out::Info(Some(text))) => RawObject::parse(text).unwrap(),
         other => panic!("expected a session, got {other:?}"),
     }
 }
 
-fn code_of(w: &World, tag: usize) -> ErrorCode {
+pub(super) fn code_of(w: &World, tag: usize) -> ErrorCode {
     w.result(tag).as_ref().unwrap_err().code
 }
 
 /// What WeChat hands a mini-program: the data AES-128-CBC encrypted under
 /// the user's session_key, watermarked with the app it is for.
-fn encrypt_for(session_key: &str, app_id: &str) -> (String, String) {
+pub(super) fn encrypt_for(session_key: &str, app_id: &str) -> (String, String) {
     let key = base64_decode(session_key).unwrap();
     let iv = [9u8; 16];
     let mut plain = format!(

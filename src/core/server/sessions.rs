@@ -14,7 +14,8 @@
 
 use super::guard::{Guard, Step};
 use super::io::{Answer, Io, Out};
-use super::{Cx, Event, Next};
+use super::tasks::Task;
+use super::{Cx, Event, FlightKey, Next};
 use crate::core::error::{Error, ErrorCode};
 use crate::core::json_object::RawObject;
 use crate::core::store::record::{json_str, object_text};
@@ -56,6 +57,13 @@ fn text_of<P: Payload>(record: &Record<P>, field: &str) -> Option<String> {
         .ok()?
         .get_str(field)
         .filter(|s| !s.is_empty())
+}
+
+/// Used in the second half of its life: due for a sliding renewal.
+fn used_late<P: Payload>(record: &Record<P>, now: u64, ttl: u64) -> bool {
+    record
+        .expires_at
+        .is_some_and(|e| e.saturating_sub(now) < ttl / 2)
 }
 
 /// A user's sessions from their index: (token hash, created), oldest first.
@@ -116,6 +124,10 @@ pub(crate) struct VerifyTask {
     renew: bool,
     decrypt: Option<(String, String)>,
     st: VerifySt,
+    /// Whose lock a renewal takes.
+    openid: String,
+    /// The session as first read, while a renewal is awaited.
+    as_read: Option<String>,
     guard: Option<Guard>,
     /// The renewed session, and the result to hand back after unlocking.
     outcome: Option<Result<Out<String>, Error>>,
@@ -123,6 +135,8 @@ pub(crate) struct VerifyTask {
 
 #[derive(PartialEq, Eq)]
 enum VerifySt {
+    /// A renewal flight, started by the first verify that needed it.
+    Renewal,
     Reading,
     ReadingUser,
     Locking,
@@ -145,9 +159,26 @@ impl VerifyTask {
             renew,
             decrypt,
             st: VerifySt::Reading,
+            openid: String::new(),
+            as_read: None,
             guard: None,
             outcome: None,
         })
+    }
+
+    /// The renewal of one session, as a flight: every verify of it that
+    /// crosses the half-life meanwhile waits for this one write.
+    fn renewal(hash: String, openid: String) -> VerifyTask {
+        VerifyTask {
+            hash,
+            renew: true,
+            decrypt: None,
+            st: VerifySt::Renewal,
+            openid,
+            as_read: None,
+            guard: None,
+            outcome: None,
+        }
     }
 
     pub fn resume<P: Payload>(&mut self, cx: &mut Cx<P>, event: Event<P>) -> Next<P> {
@@ -158,12 +189,27 @@ impl VerifyTask {
         let answer = match event {
             Event::Start => None,
             Event::Io(_, answer) => Some(answer),
-            Event::Flight(_) => {
-                return Next::Done(Err(unauthorized("a session step arrived out of order")))
+            // The renewal this verify joined: its answer is this verify's,
+            // but a renewal that could not be made (backend down, lock
+            // busy) leaves the session as read: still valid.
+            Event::Flight(result) => {
+                return Next::Done(match (result, self.as_read.take()) {
+                    (Err(e), Some(read)) if e.code != ErrorCode::Unauthorized => {
+                        Ok(Out::Info(Some(P::from_json(&read))))
+                    }
+                    (result, _) => result,
+                })
             }
         };
         let now = cx.now;
         match (&self.st, answer) {
+            (VerifySt::Renewal, None) => {
+                let openid = self.openid.clone();
+                let mut guard = Guard::new(user_lock(&openid), cx);
+                let step = guard.acquire(cx);
+                self.guard = Some(guard);
+                self.locked(cx, Some(step))
+            }
             (VerifySt::Reading, None) => match read(cx, Kind::AppSession, &self.hash) {
                 Ok(record) => self.found(cx, record),
                 Err(io) => Next::Io(io),
@@ -220,20 +266,18 @@ impl VerifyTask {
                 Err(io) => Next::Io(io),
             };
         }
-        let ttl = cfg.session_ttl_ms;
-        let used_late = record
-            .expires_at
-            .is_some_and(|e| e.saturating_sub(cx.now) < ttl / 2);
-        if !(self.renew && cfg.session_renew && used_late) {
+        if !(self.renew && cfg.session_renew && used_late(&record, cx.now, cfg.session_ttl_ms)) {
             return Next::Done(Ok(Out::Info(Some(record.payload))));
         }
         // Sliding expiry, under the user's lock and only if the session is
         // still there when read again under it (a revoke may have won).
         let openid = text_of(&record, "openid").unwrap_or_default();
-        let mut guard = Guard::new(user_lock(&openid), cx);
-        let step = guard.acquire(cx);
-        self.guard = Some(guard);
-        self.locked(cx, Some(step))
+        let renewal = VerifyTask::renewal(self.hash.clone(), openid);
+        self.as_read = Some(record.payload.to_json());
+        Next::Wait(
+            FlightKey::Renew(self.hash.clone()),
+            Task::Verify(Box::new(renewal)),
+        )
     }
 
     fn locked<P: Payload>(&mut self, cx: &mut Cx<P>, step: Option<Step>) -> Next<P> {
@@ -267,6 +311,11 @@ impl VerifyTask {
         };
         let ttl = cx.cfg.map_or(0, |c| c.session_ttl_ms);
         let now = cx.now;
+        if !used_late(&record, now, ttl) {
+            // Another process renewed it while this one waited for the lock.
+            let payload = record.payload.to_json();
+            return self.finish(cx, Ok(Out::Info(Some(payload))));
+        }
         let update = object_text(&[("expiresAt", (now + ttl).to_string())]);
         let renewed = match record.merged(Kind::AppSession, &update, now) {
             Ok(r) => r,
@@ -320,6 +369,9 @@ impl VerifyTask {
     }
 }
 
+#[path = "sessions_list.rs"]
+mod list;
 #[path = "sessions_write.rs"]
 mod write;
+pub(crate) use list::ListTask;
 pub(crate) use write::{LoginTask, RevokeTask};

@@ -3,6 +3,7 @@
 //! user's index inside it, so two of them (in one process or many) never
 //! build on the same old index.
 
+use super::list::SessionReads;
 use super::{
     decoded, index_text, listed, no_wechat, read, settle, unauthorized, user_lock, write_now,
     MAX_SESSIONS_PER_USER,
@@ -314,14 +315,18 @@ fn exchanged(answer: Answer) -> Result<(String, String, Option<String>), Error> 
     Ok((openid, key, text("unionid")))
 }
 
-/// `revoke(token)` (one session) and `revokeUser(openid)` (all of theirs).
-pub(crate) struct RevokeTask {
+/// `revoke(token)` (one session) and `revokeUser(openid)` (all of theirs,
+/// answering how many of them were live).
+pub(crate) struct RevokeTask<P> {
     /// One session's hash, or None: every session of `openid`.
     hash: Option<String>,
     openid: String,
     revoked: usize,
     st: RevokeSt,
     section: Section,
+    /// revokeUser: the index read under the lock, while its sessions are read.
+    index: Option<Record<P>>,
+    reads: Option<SessionReads<P>>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -330,12 +335,14 @@ enum RevokeSt {
     ReadingSession,
     Locking,
     ReadingIndex,
+    /// revokeUser: which of the listed sessions are live?
+    ReadingSessions,
     Writing,
     Unlocking,
 }
 
-impl RevokeTask {
-    pub fn session(token: &str) -> Result<RevokeTask, Error> {
+impl<P: Payload> RevokeTask<P> {
+    pub fn session(token: &str) -> Result<RevokeTask<P>, Error> {
         if !is_token_shaped(token) {
             return Err(unauthorized("the token is missing or malformed"));
         }
@@ -346,20 +353,24 @@ impl RevokeTask {
             revoked: 0,
             st: RevokeSt::ReadingSession,
             section: Section::default(),
+            index: None,
+            reads: None,
         })
     }
 
-    pub fn user(openid: String) -> RevokeTask {
+    pub fn user(openid: String) -> RevokeTask<P> {
         RevokeTask {
             hash: None,
             openid,
             revoked: 0,
             st: RevokeSt::Locking,
             section: Section::default(),
+            index: None,
+            reads: None,
         }
     }
 
-    pub fn resume<P: Payload>(&mut self, cx: &mut Cx<P>, event: Event<P>) -> Next<P> {
+    pub fn resume(&mut self, cx: &mut Cx<P>, event: Event<P>) -> Next<P> {
         let (i, answer) = match event {
             Event::Start => return self.start(cx),
             Event::Io(i, answer) => (i, answer),
@@ -377,9 +388,21 @@ impl RevokeTask {
                 self.locked(cx, step)
             }
             RevokeSt::ReadingIndex => match decoded(Kind::SessionIndex, answer, cx.now) {
-                Ok(index) => self.write(cx, index),
+                Ok(index) => self.indexed(cx, index),
                 Err(e) => self.finish(cx, Err(e)),
             },
+            RevokeSt::ReadingSessions => {
+                let now = cx.now;
+                let all_in = self
+                    .reads
+                    .as_mut()
+                    .is_none_or(|r| r.answered(i, answer, now));
+                if all_in {
+                    self.counted(cx)
+                } else {
+                    Next::Pending
+                }
+            }
             RevokeSt::Writing => {
                 if !self.section.landed(cx, i, answer) {
                     return Next::Pending;
@@ -391,7 +414,7 @@ impl RevokeTask {
         }
     }
 
-    fn start<P: Payload>(&mut self, cx: &mut Cx<P>) -> Next<P> {
+    fn start(&mut self, cx: &mut Cx<P>) -> Next<P> {
         let Some(hash) = self.hash.clone() else {
             let step = self.section.lock(cx, &self.openid.clone());
             return self.locked(cx, step);
@@ -403,7 +426,7 @@ impl RevokeTask {
     }
 
     /// The session's user, whose lock orders this revoke against a renewal.
-    fn owner<P: Payload>(&mut self, cx: &mut Cx<P>, session: Option<Record<P>>) -> Next<P> {
+    fn owner(&mut self, cx: &mut Cx<P>, session: Option<Record<P>>) -> Next<P> {
         let Some(openid) = session.as_ref().and_then(|s| super::text_of(s, "openid")) else {
             // Unknown, expired or already revoked: nothing to do.
             return Next::Done(Ok(Out::Reply("0".to_owned())));
@@ -413,10 +436,10 @@ impl RevokeTask {
         self.locked(cx, step)
     }
 
-    fn locked<P: Payload>(&mut self, cx: &mut Cx<P>, step: Step) -> Next<P> {
+    fn locked(&mut self, cx: &mut Cx<P>, step: Step) -> Next<P> {
         match step {
             Step::Held => match read(cx, Kind::SessionIndex, &self.openid) {
-                Ok(index) => self.write(cx, index),
+                Ok(index) => self.indexed(cx, index),
                 Err(io) => {
                     self.st = RevokeSt::ReadingIndex;
                     Next::Io(io)
@@ -434,9 +457,40 @@ impl RevokeTask {
         self.revoked.to_string()
     }
 
+    /// The index, read under the lock. revokeUser first reads the sessions
+    /// it lists, to answer how many were live (expired ones still go).
+    fn indexed(&mut self, cx: &mut Cx<P>, index: Option<Record<P>>) -> Next<P> {
+        if self.hash.is_some() {
+            return self.write(cx, index);
+        }
+        let (reads, ios) = SessionReads::start(cx, index.as_ref());
+        self.reads = Some(reads);
+        self.index = index;
+        match ios {
+            Some(ios) => {
+                self.st = RevokeSt::ReadingSessions;
+                Next::Many(ios)
+            }
+            None => self.counted(cx),
+        }
+    }
+
+    fn counted(&mut self, cx: &mut Cx<P>) -> Next<P> {
+        let now = cx.now;
+        let live = match self.reads.take().map(|mut r| r.live(now).map(|l| l.len())) {
+            Some(Ok(n)) => n,
+            Some(Err(e)) => return self.finish(cx, Err(e)),
+            None => 0,
+        };
+        let index = self.index.take();
+        let next = self.write(cx, index);
+        self.revoked = live;
+        next
+    }
+
     /// Deletes the session(s) and writes the index without them. The user's
     /// MP session stays: its session_key still decrypts their data.
-    fn write<P: Payload>(&mut self, cx: &mut Cx<P>, index: Option<Record<P>>) -> Next<P> {
+    fn write(&mut self, cx: &mut Cx<P>, index: Option<Record<P>>) -> Next<P> {
         let mut sessions = listed(index.as_ref());
         let gone: Vec<String> = match &self.hash {
             Some(hash) => vec![hash.clone()],
@@ -468,7 +522,7 @@ impl RevokeTask {
         }
     }
 
-    fn finish<P: Payload>(&mut self, cx: &mut Cx<P>, result: Result<String, Error>) -> Next<P> {
+    fn finish(&mut self, cx: &mut Cx<P>, result: Result<String, Error>) -> Next<P> {
         match self.section.finish(cx, result) {
             Some(io) => {
                 self.st = RevokeSt::Unlocking;

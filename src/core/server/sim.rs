@@ -69,6 +69,8 @@ pub struct World {
     /// Results by caller tag.
     pub results: Vec<Option<Finished>>,
     pub max_latency: u64,
+    /// Backend writes per key, as performed.
+    pub writes: BTreeMap<String, u32>,
 }
 
 pub fn params(lock_ttl: u64, recheck: u64) -> WechatParams {
@@ -100,6 +102,7 @@ impl World {
             kill_on_fetch: None,
             results: Vec::new(),
             max_latency: 40,
+            writes: BTreeMap::new(),
         };
         for _ in 0..procs {
             w.add_proc(3_000, 60_000);
@@ -241,6 +244,7 @@ impl World {
                 .filter(|(_, until)| *until == 0 || *until > now)
                 .map(|(v, _)| v.clone())),
             Io::Set { key, value, ttl_ms } => {
+                *self.writes.entry(key.clone()).or_default() += 1;
                 self.backend
                     .insert(key, (value, if ttl_ms == 0 { 0 } else { now + ttl_ms }));
                 Ok(None)

@@ -6,7 +6,7 @@ use super::config::DEFAULT_RECHECK_MS;
 use super::io::{ApiCall, Io, Out};
 use super::need::{Got, Need, Which};
 use super::refresh::RefreshTask;
-use super::sessions::{LoginTask, RevokeTask, VerifyTask};
+use super::sessions::{ListTask, LoginTask, RevokeTask, VerifyTask};
 use super::wechat;
 use super::{Cx, Event, FlightKey, Next, Op};
 use crate::core::error::{Error, ErrorCode};
@@ -37,7 +37,8 @@ pub(crate) enum Task<P> {
     Manual(Option<Need>),
     Login(Box<LoginTask>),
     Verify(Box<VerifyTask>),
-    Revoke(Box<RevokeTask>),
+    Revoke(Box<RevokeTask<P>>),
+    List(Box<ListTask<P>>),
 }
 
 fn bad_input(m: &str) -> Error {
@@ -192,6 +193,10 @@ pub(crate) fn for_op<P: Payload>(op: Op<P>, wechat: bool) -> Result<Task<P>, Err
             check_id(Kind::MpSession, &openid)?;
             Task::Revoke(Box::new(RevokeTask::user(openid)))
         }
+        Op::SessionList { openid } => {
+            check_id(Kind::MpSession, &openid)?;
+            Task::List(Box::new(ListTask::new(openid)))
+        }
         Op::SessionDecrypt {
             token,
             encrypted,
@@ -289,6 +294,7 @@ impl<P: Payload> Task<P> {
             Task::Login(t) => t.resume(cx, event),
             Task::Verify(t) => t.resume(cx, event),
             Task::Revoke(t) => t.resume(cx, event),
+            Task::List(t) => t.resume(cx, event),
         }
     }
 }

@@ -6,11 +6,13 @@
 //   'oauth:…' (OAuth tokens per user)        -> OAuthToken
 //   'card'    (the card api_ticket)          -> CardTicket
 //   'mp:…'    (mini-program sessions)        -> MPSession
+//   'sess:…'  (app sessions, by token hash)  -> AppSession
+//   'idx:…'   (a user's app sessions)        -> AppSession
 //   anything else                            -> Misc
 // Documents are { _id: key, value, expiresAt: Date|null }; locks live in Lock.
 import { randomBytes } from 'node:crypto';
 import {
-  storeError, checkKey, checkValue, checkTtl, checkLockTtl, checkToken, withDeadline,
+  storeError, checkKey, checkValue, checkTtl, checkLockTtl, checkToken, withDeadline, isAppSessionKey,
 } from './common.js';
 import { driver } from './drivers.js';
 
@@ -20,6 +22,7 @@ export function collectionFor(key) {
   if (key.startsWith('oauth:')) return 'OAuthToken';
   if (key === 'card') return 'CardTicket';
   if (key.startsWith('mp:')) return 'MPSession';
+  if (isAppSessionKey(key)) return 'AppSession';
   return 'Misc';
 }
 
@@ -133,6 +136,7 @@ export function mongoBackend({
     async clear() {
       return run('clear', async () => {
         const d = await db();
+        // AppSession stays: clearStore() logs nobody out (see isAppSessionKey).
         for (const name of ['GlobalToken', 'Signature', 'OAuthToken', 'CardTicket', 'MPSession', 'Misc', 'Lock']) {
           await d.collection(name).deleteMany({});
         }

@@ -54,24 +54,44 @@ function send(res, status, body, headers) {
 
 const CHALLENGE = { 'www-authenticate': 'Bearer error="invalid_token"' };
 
-/** A request body as JSON, read with a size cap and a deadline. */
+// A body the handler will not read: its status, and the connection closes
+// after the answer so the rest is never read (keeping it alive would mean
+// reading and discarding everything the client still sends).
+const unread = (status, code, message) => Object.assign(codedError(code, message), { status, unread: true });
+
+/**
+ * A request body as JSON, read with a size cap and a deadline. A declared
+ * length over the cap is refused before anything is read; a body that
+ * grows past it stops being read at once.
+ */
 function readJson(req, limit, timeout) {
   if (req.body !== undefined && req.body !== null && typeof req.body === 'object' && !Buffer.isBuffer(req.body)) return Promise.resolve(req.body);
+  const tooLarge = () => unread(413, 'BAD_INPUT', 'the body is larger than ' + limit + ' bytes');
+  if (Number(req.headers['content-length']) > limit) return Promise.reject(tooLarge());
   return new Promise((resolve, reject) => {
     const chunks = [];
     let size = 0;
-    const timer = setTimeout(() => fail(codedError('TIMEOUT', 'the request body did not arrive in time')), timeout);
-    function fail(err) { clearTimeout(timer); req.removeListener('data', onData); req.resume(); reject(err); }
+    let settled = false;
+    const timer = setTimeout(() => fail(unread(408, 'TIMEOUT', 'the request body did not arrive in time')), timeout);
+    function fail(err) {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req.removeListener('data', onData);
+      req.pause();
+      reject(err);
+    }
     function onData(chunk) {
       size += chunk.length;
-      if (size > limit) return fail(Object.assign(codedError('BAD_INPUT', 'the body is larger than ' + limit + ' bytes'), { status: 413 }));
+      if (size > limit) return fail(tooLarge());
       chunks.push(chunk);
     }
     req.on('data', onData);
-    req.on('error', (err) => fail(codedError('BAD_INPUT', 'the body could not be read', { cause: err })));
+    req.on('error', () => fail(unread(400, 'BAD_INPUT', 'the body could not be read')));
     req.on('end', () => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
-      if (size > limit) return;
       try {
         const text = Buffer.concat(chunks).toString('utf8');
         resolve(text ? JSON.parse(text) : {});
@@ -115,9 +135,18 @@ export class Sessions {
     return this._run(this._core.startRevoke(token, Date.now())).then(() => undefined);
   }
 
-  /** Revokes every session of a user; resolves how many there were. */
+  /** Revokes every session of a user; resolves how many of them were live. */
   revokeUser(openid) {
     return checked(() => this._run(this._core.startRevokeUser(string('the openid', openid, 256), Date.now())).then(Number));
+  }
+
+  /**
+   * A user's live sessions, oldest first, each as verify() answers it (no
+   * token, no session_key): one read of the user's record and one per
+   * session it lists (at most 20).
+   */
+  list(openid) {
+    return checked(() => this._run(this._core.startListSessions(string('the openid', openid, 256), Date.now())).then(JSON.parse));
   }
 
   /** WeChat's encryptedData decrypted with the session's stored session_key (its watermark checked). */
@@ -133,7 +162,8 @@ export class Sessions {
   /**
    * POST JSON { code, ... } -> 200 { token, expiresIn }: the client's default
    * exchange (`loginUrl`). `data(body, req)` may return what to keep with the
-   * session. 400 for a missing code, 413 for a body over `limit` (16 KiB),
+   * session. 400 for a missing code, 413 for a body over `limit` (16 KiB,
+   * refused without reading the rest), 408 for one slower than `timeout`,
    * 502 when WeChat refuses; never a stack trace.
    */
   loginHandler(options) {
@@ -148,7 +178,8 @@ export class Sessions {
         })
         .then((s) => send(res, 200, { token: s.token, expiresIn: s.expiresIn }), (err) => {
           const { status, body } = httpError(err);
-          send(res, err && err.status === 413 ? 413 : status, body);
+          if (err && err.unread) send(res, err.status, body, { connection: 'close' });
+          else send(res, status, body);
         });
     };
   }

@@ -142,9 +142,13 @@ export class Store {
   /** A mini-program session (wechat-jssdk: keyed by openid, holding session_key). */
   getMPSession(key) { return this._keyed('key', key, (k) => this._read(MP, k)); }
   getMPSessionKey(key) { return this.getMPSession(key).then((s) => (s ? s.session_key : undefined)); }
-  /** Stores `data` under `key`; resolves the session it replaced (wechat-jssdk's contract). */
+  /**
+   * Stores `data` under `key`; resolves the session it replaced (wechat-jssdk's
+   * contract). Written through at once: `wechat.sessions` reads this record
+   * (the session_key) from the backend, not from memory.
+   */
   setMPSession(key, data) {
-    return this._keyed('key', key, (k) => this._read(MP, k).then((old) => this._write(MP, k, data, false, false).then(() => old)));
+    return this._keyed('key', key, (k) => this._read(MP, k).then((old) => this._write(MP, k, data, false, true).then(() => old)));
   }
 
   _keyed(what, key, run) {

@@ -39,7 +39,7 @@ export class RedisStore extends Store {
 }
 
 /**
- * Collections GlobalToken, Signature, OAuthToken, Card and MPSession with
+ * Collections GlobalToken, Signature, OAuthToken, Card, MPSession and AppSession with
  * TTL indexes. Like wechat-jssdk, the `limit` (default 20) freshest
  * signatures are preloaded; `store.preloaded` settles when that is done (a
  * failure only means a cold cache, never an error).

@@ -4,6 +4,8 @@
 // or checked with a server's secrets.
 import type { Session, SessionOptionsBase } from './base';
 import type { TokenStore, StoreInfo, StoreBackend, StoreCommonOptions } from './store';
+import type { Sessions, SessionsOptions, PhoneInfo } from './sessions';
+export * from './sessions';
 
 export type { SessionState, ErrorCode, WxSessionError, StorageBackend, SessionEvent, RequestOptions } from './base';
 export type { StoreInfo, GlobalToken, StoreBackend, StoreCommonOptions } from './store';
@@ -140,6 +142,8 @@ export interface WechatOptions {
    */
   recheckInterval?: number;
   fetch?: typeof fetch;
+  /** App sessions (`wechat.sessions`): their ttl and sliding renewal. */
+  sessions?: SessionsOptions;
 }
 
 export interface JssdkSignature { appId: string; timestamp: string; nonceStr: string; signature: string; url: string }
@@ -170,7 +174,13 @@ export declare class Wechat {
     getAccessToken(code: string, key?: string): Promise<OAuthTokenInfo>;
     refreshAccessToken(key: string): Promise<OAuthTokenInfo>;
   };
-  miniProgram: { code2Session(code: string): Promise<{ openid: string; sessionKey: string; unionid?: string }> };
+  miniProgram: {
+    code2Session(code: string): Promise<{ openid: string; sessionKey: string; unionid?: string }>;
+    /** A getPhoneNumber button's code (once) -> the number; retried once with a fresh token on 40001/40014/42001. */
+    getPhoneNumber(code: string): Promise<PhoneInfo>;
+  };
+  /** App sessions: the server half of the mini-program login. Refused (BAD_CONFIG) on a store that is not ours. */
+  readonly sessions: Sessions;
   /** Destroys the store if this instance created it. */
   close(): Promise<void>;
 }

@@ -456,6 +456,11 @@ impl ServerCoreJs {
         self.start(Op::SessionRevokeUser { openid }, now)
     }
 
+    #[wasm_bindgen(js_name = startListSessions)]
+    pub fn start_list_sessions(&mut self, openid: String, now: f64) -> JsValue {
+        self.start(Op::SessionList { openid }, now)
+    }
+
     #[wasm_bindgen(js_name = startDecrypt)]
     pub fn start_decrypt(
         &mut self,
