@@ -15,8 +15,10 @@ pub mod io;
 mod need;
 mod refresh;
 mod sessions;
+mod store_tasks;
 mod tasks;
 pub mod wechat;
+mod wechat_tasks;
 
 #[cfg(test)]
 mod session_tests;
