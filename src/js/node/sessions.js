@@ -10,6 +10,13 @@ import { infoText } from '../shared/info.js';
 
 const unauthorized = (why) => codedError('UNAUTHORIZED', why);
 
+// Tokens are 32 random bytes in base64url: exactly 43 characters. Anything
+// else is refused here, before a large string is copied into the wasm.
+function token43(token) {
+  if (typeof token !== 'string' || token.length !== 43) throw unauthorized('the token is missing or malformed');
+  return token;
+}
+
 function checked(run) {
   try {
     return run();
@@ -65,8 +72,16 @@ const unread = (status, code, message) => Object.assign(codedError(code, message
  * grows past it stops being read at once.
  */
 function readJson(req, limit, timeout) {
-  if (req.body !== undefined && req.body !== null && typeof req.body === 'object' && !Buffer.isBuffer(req.body)) return Promise.resolve(req.body);
+  const parsed = req.body;
+  if (parsed !== undefined && parsed !== null && typeof parsed === 'object' && !Buffer.isBuffer(parsed)) return Promise.resolve(parsed);
   const tooLarge = () => unread(413, 'BAD_INPUT', 'the body is larger than ' + limit + ' bytes');
+  // A body parser in front already read the stream (express.text, express.raw).
+  if (typeof parsed === 'string' || Buffer.isBuffer(parsed)) {
+    const size = typeof parsed === 'string' ? Buffer.byteLength(parsed) : parsed.length;
+    if (size > limit) return Promise.reject(Object.assign(codedError('BAD_INPUT', 'the body is larger than ' + limit + ' bytes'), { status: 413 }));
+    return new Promise((resolve) => resolve(parsed.length ? JSON.parse(parsed.toString('utf8')) : {}))
+      .catch(() => { throw codedError('BAD_INPUT', 'the body is not JSON'); });
+  }
   if (Number(req.headers['content-length']) > limit) return Promise.reject(tooLarge());
   return new Promise((resolve, reject) => {
     const chunks = [];
@@ -126,13 +141,12 @@ export class Sessions {
 
   /** The session of a token (frozen): { openid, unionid?, createdAt, expiresAt, data }; UNAUTHORIZED otherwise. */
   verify(token) {
-    if (typeof token !== 'string') return Promise.reject(unauthorized('no token'));
-    return this._run(this._core.startVerify(token, Date.now()));
+    return checked(() => this._run(this._core.startVerify(token43(token), Date.now())));
   }
 
+  /** Ends one session; a token that names none (already revoked, expired) is fine. */
   revoke(token) {
-    if (typeof token !== 'string') return Promise.reject(unauthorized('no token'));
-    return this._run(this._core.startRevoke(token, Date.now())).then(() => undefined);
+    return checked(() => this._run(this._core.startRevoke(token43(token), Date.now())).then(() => undefined));
   }
 
   /** Revokes every session of a user; resolves how many of them were live. */
@@ -152,7 +166,7 @@ export class Sessions {
   /** WeChat's encryptedData decrypted with the session's stored session_key (its watermark checked). */
   decrypt(token, encryptedData, iv) {
     return checked(() => {
-      if (typeof token !== 'string') throw unauthorized('no token');
+      token43(token);
       string('encryptedData', encryptedData, 350 * 1024);
       string('iv', iv, 64);
       return this._run(this._core.startDecrypt(token, encryptedData, iv, Date.now())).then(JSON.parse);
@@ -179,7 +193,7 @@ export class Sessions {
         .then((s) => send(res, 200, { token: s.token, expiresIn: s.expiresIn }), (err) => {
           const { status, body } = httpError(err);
           if (err && err.unread) send(res, err.status, body, { connection: 'close' });
-          else send(res, status, body);
+          else send(res, err && err.status === 413 ? 413 : status, body);
         });
     };
   }
@@ -195,7 +209,14 @@ export class Sessions {
     return (req, res, next) => {
       this.verify(bearer(req.headers && req.headers.authorization)).then((session) => {
         req[property] = session;
-        if (typeof next === 'function') next();
+        if (typeof next !== 'function') return;
+        try {
+          next();
+        } catch (_) {
+          // A route that throws (bare node:http has no one to catch it) gets
+          // a 500 with a code, not an unhandled rejection that ends the process.
+          send(res, 500, { code: 'INTERNAL' });
+        }
       }, (err) => {
         const { status, body } = httpError(err);
         send(res, status, body, status === 401 ? CHALLENGE : undefined);

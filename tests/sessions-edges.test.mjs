@@ -1,0 +1,78 @@
+// wechat.sessions at its edges, on the built package and real Express and
+// node:http: body parsers that already read the body as text or bytes, a
+// route that throws behind the guard, and tokens of the wrong length
+// refused before they reach the core.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import express from 'express';
+import { startFakeWechat } from './support/fake-wechat-api.mjs';
+import { wxsession, APP } from './support/sessions-kit.mjs';
+import { listen } from './support/sessions-servers.mjs';
+
+let fake, wechat;
+before(async () => {
+  fake = await startFakeWechat();
+  wechat = new wxsession.Wechat({ ...APP, store: new wxsession.Store(), apiBase: fake.url });
+});
+after(async () => {
+  await wechat?.close();
+  await fake?.close();
+});
+
+const login = (base, body, type = 'application/json') =>
+  fetch(base + '/auth/login', { method: 'POST', headers: { 'content-type': type }, body });
+
+test('loginHandler behind express.text() or express.raw() parses the body they read', async () => {
+  for (const parser of [express.text({ type: '*/*' }), express.raw({ type: '*/*' })]) {
+    const app = express();
+    app.post('/auth/login', parser, wechat.sessions.loginHandler({ limit: 1024 }));
+    const srv = await listen(http.createServer(app));
+    try {
+      const ok = await login(srv.base, JSON.stringify({ code: fake.issueCode({ openid: 'o_parsed' }) }));
+      const body = await ok.json();
+      assert.equal(ok.status, 200, JSON.stringify(body));
+      assert.equal((await wechat.sessions.verify(body.token)).openid, 'o_parsed');
+      const bad = await login(srv.base, 'not json');
+      assert.equal(bad.status, 400);
+      assert.deepEqual(await bad.json(), { code: 'BAD_INPUT' });
+      const big = await login(srv.base, JSON.stringify({ code: 'x', pad: 'p'.repeat(2000) }));
+      assert.equal(big.status, 413);
+      assert.deepEqual(await big.json(), { code: 'BAD_INPUT' });
+    } finally {
+      await srv.close();
+    }
+  }
+});
+
+test('a route that throws behind the guard gets a coded 500, and the process goes on', async () => {
+  const { token } = await wechat.sessions.login(fake.issueCode({ openid: 'o_throw' }));
+  const guard = wechat.sessions.middleware();
+  const unhandled = [];
+  const onUnhandled = (e) => unhandled.push(e);
+  process.on('unhandledRejection', onUnhandled);
+  const srv = await listen(http.createServer((req, res) => guard(req, res, () => { throw new Error('route bug'); })));
+  try {
+    const res = await fetch(srv.base + '/api/me', { headers: { authorization: 'Bearer ' + token } });
+    assert.equal(res.status, 500);
+    assert.deepEqual(await res.json(), { code: 'INTERNAL' });
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(unhandled, []);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+    await srv.close();
+  }
+});
+
+test('a token that is not 43 characters is UNAUTHORIZED before the core sees it', async () => {
+  const { token } = await wechat.sessions.login(fake.issueCode({ openid: 'o_len' }));
+  const huge = 'A'.repeat(8 * 1024 * 1024);
+  for (const bad of [token + 'A', token.slice(1), huge, '', undefined, 42]) {
+    for (const call of [(t) => wechat.sessions.verify(t), (t) => wechat.sessions.revoke(t), (t) => wechat.sessions.decrypt(t, 'AAAA', 'AAAA')]) {
+      const started = Date.now();
+      await assert.rejects(call(bad), (e) => e.code === 'UNAUTHORIZED');
+      assert.ok(Date.now() - started < 50, 'refused at once');
+    }
+  }
+  assert.equal((await wechat.sessions.verify(token)).openid, 'o_len');
+});
