@@ -194,7 +194,8 @@ async function redisSection(O) {
       rows.push([what, sent.length ? `${sent.length} (${[...new Set(sent)].join(',')})` : '0', await serverCalls(), expected,
         typeof note === 'function' ? note(result) : note]);
     };
-    await count('getSignature cold, not in Redis', 1, () => a.getSignature(sigUrl(1)));
+    await count('getSignature cold, not in Redis', 2, () => a.getSignature(sigUrl(1)),
+      'the global record first (read once per recheck interval), then the URL');
     await count('  same URL again (absence is cached)', 0, () => a.getSignature(sigUrl(1)));
     await b.saveSignature(sigUrl(1), sigInfo(1)); await b.flush();
     await count('  again, after a 2nd store saved it', 0, () => a.getSignature(sigUrl(1)),
@@ -206,7 +207,8 @@ async function redisSection(O) {
     await count('  then flush', 1, () => a.flush());
     await count('flush, nothing dirty', 0, () => a.flush());
     await count('10 x saveSignature + 1 flush', 10, async () => { await fill(null, a, 10, 100); await a.flush(); }, 'auto-pipelined by node-redis');
-    await count('updateGlobalToken, global not read yet', 2, () => a.updateGlobalToken(tokenInfo(1)), 'GET to merge, then SET');
+    await count('updateGlobalToken, global read before', 1, () => a.updateGlobalToken(tokenInfo(1)),
+      'merged with the copy the first getSignature read');
     await count('updateGlobalToken, warm', 1, () => a.updateGlobalToken(tokenInfo(2)));
     await count('getGlobalToken, warm', 0, () => a.getGlobalToken());
     await b.getGlobalToken();
