@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PKG } from './support/harness.mjs';
 import { startFakeWechat } from './support/fake-wechat-api.mjs';
+import { encrypt } from './support/sessions-kit.mjs';
+import { randomBytes } from 'node:crypto';
 
 const require = createRequire(import.meta.url);
 const { Store, FileStore, Wechat } = require(join(PKG, 'node', 'index.cjs'));
@@ -102,7 +104,7 @@ test('keys with lone surrogates, or longer than 4096, are BAD_INPUT before they 
   assert.equal((await store.getOAuthAccessToken('user\u{1F600}')).access_token, 'a');
 });
 
-test('clearStore() clears wechat-jssdk records but logs nobody out (memory and file)', async () => {
+test('clearStore() clears credentials and signatures but logs nobody out and breaks no decrypt (memory and file)', async () => {
   for (const store of [new Store(), new FileStore({ fileStorePath: join(dir, 'clear.json'), appId: APP.appId })]) {
     const w = new Wechat({ ...APP, store, apiBase: fake.url });
     const { token } = await w.sessions.login(fake.issueCode({ openid: 'o-clear' }));
@@ -112,6 +114,10 @@ test('clearStore() clears wechat-jssdk records but logs nobody out (memory and f
     assert.equal(await store.getSignature('https://h5.test/clear'), undefined);
     assert.equal((await store.getGlobalToken()).accessToken, undefined);
     assert.equal((await w.sessions.verify(token)).openid, 'o-clear', 'the session survived clearStore');
+    // So did the user's session_key: decrypt still works.
+    const iv = randomBytes(16);
+    const data = encrypt(fake.sessionKeyOf('o-clear'), iv, JSON.stringify({ n: 1, watermark: { appid: APP.appId, timestamp: 1 } }));
+    assert.equal((await w.sessions.decrypt(token, data, iv.toString('base64'))).n, 1, 'and the session_key');
     assert.equal(await w.sessions.revokeUser('o-clear'), 1, 'and its index too');
     await store.destroy();
   }

@@ -2,6 +2,12 @@
 //! lock when it has one, else a lock inside this process (so two tasks here
 //! never interleave a read-modify-write even on a backend without `lock`).
 //! A taken lock is retried every 20 ms until the wait runs out.
+//!
+//! A backend lock is a lease: before a section writes, `lease_lasts` tells
+//! whether the lease still outlives one more backend call, so a section
+//! that ran long never writes after another process may have taken over.
+//! A lock inside this process has no lease: its holder is a task here,
+//! which always ends (every I/O has a deadline) and releases it.
 
 use super::io::{Answer, Io};
 use super::Cx;
@@ -25,6 +31,8 @@ pub(crate) struct Guard {
     held: bool,
     deadline: u64,
     sleeping: bool,
+    /// When the lock request that got the lease was sent.
+    asked_at: u64,
 }
 
 impl Guard {
@@ -37,22 +45,38 @@ impl Guard {
             held: false,
             deadline: cx.now + wait,
             sleeping: false,
+            asked_at: 0,
         }
+    }
+
+    /// A guard that waits at most `wait_ms` for the lock: for work that
+    /// may as well be skipped when the lock is busy (a renewal).
+    pub fn brief<P: Payload>(name: String, cx: &Cx<P>, wait_ms: u64) -> Guard {
+        let mut guard = Guard::new(name, cx);
+        guard.deadline = cx.now + wait_ms;
+        guard
+    }
+
+    /// Whether the lease outlives one more backend call from now (always,
+    /// for a lock inside this process).
+    pub fn lease_lasts<P: Payload>(&self, cx: &Cx<P>) -> bool {
+        if self.local {
+            return self.held;
+        }
+        let ttl = cx.cfg.map_or(30_000, |c| c.lock_ttl_ms);
+        self.held && cx.now + cx.settings.timeout_ms < self.asked_at + ttl
     }
 
     pub fn acquire<P: Payload>(&mut self, cx: &mut Cx<P>) -> Step {
         if self.local {
-            let now = cx.now;
-            cx.local_locks.retain(|_, until| *until > now);
-            if !cx.local_locks.contains_key(&self.name) {
-                let ttl = cx.cfg.map_or(30_000, |c| c.lock_ttl_ms);
-                cx.local_locks.insert(self.name.clone(), now + ttl);
+            if cx.local_locks.insert(self.name.clone()) {
                 self.held = true;
                 return Step::Held;
             }
             return self.retry(cx);
         }
         self.sleeping = false;
+        self.asked_at = cx.now;
         let ttl_ms = cx.cfg.map_or(30_000, |c| c.lock_ttl_ms);
         Step::Io(Io::Lock {
             name: self.name.clone(),

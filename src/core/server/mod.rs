@@ -21,6 +21,8 @@ pub mod wechat;
 mod wechat_tasks;
 
 #[cfg(test)]
+mod session_race_tests;
+#[cfg(test)]
 mod session_tests;
 #[cfg(test)]
 mod session_user_tests;
@@ -35,7 +37,7 @@ use crate::core::store::meta::Slot;
 use crate::core::store::{Handle, Kind, Lookup, Payload, StoreConfig, StoreCore};
 use config::{StoreSettings, WechatConfig, WechatParams, DEFAULT_RECHECK_MS};
 use io::{Action, Answer, ApiCall, Io, IoId, OpId, Out};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub use need::Which;
 pub(crate) use tasks::Task;
@@ -170,7 +172,7 @@ pub(crate) struct Cx<'a, P> {
     pub manual: &'a mut Vec<u64>,
     /// Locks held inside this process (name -> until), for backends
     /// without a lock of their own.
-    pub local_locks: &'a mut BTreeMap<String, u64>,
+    pub local_locks: &'a mut BTreeSet<String>,
     pub now: u64,
 }
 
@@ -190,7 +192,7 @@ pub struct ServerCore<P> {
     rng: Drbg,
     flush: FlushState,
     manual: Vec<u64>,
-    local_locks: BTreeMap<String, u64>,
+    local_locks: BTreeSet<String>,
     slots: Vec<Option<Slot_<P>>>,
     free: Vec<u32>,
     ios: BTreeMap<IoId, (u32, usize)>,
@@ -217,7 +219,7 @@ impl<P: Payload> ServerCore<P> {
             rng,
             flush: FlushState::default(),
             manual: Vec::new(),
-            local_locks: BTreeMap::new(),
+            local_locks: BTreeSet::new(),
             slots: Vec::new(),
             free: Vec::new(),
             ios: BTreeMap::new(),

@@ -97,26 +97,38 @@ fn index_text(openid: &str, sessions: &[(String, i64)]) -> String {
     object_text(&[("openid", json_str(openid)), ("sessions", map)])
 }
 
-/// Stores a record the core built and asks for its backend write.
+/// Writes a record the core built. Without a backend, memory is the store.
+/// With one, the record goes out as one SET of its own, never through the
+/// cache's dirty states: a Store write of the same key (`setMPSession`)
+/// keeps its own order and promise, and a session write that fails is never
+/// sent again later by a flush, outside the user's lock. A clean copy in
+/// memory (a `getMPSession` read) would be stale: it goes.
 fn write_now<P: Payload>(cx: &mut Cx<P>, kind: Kind, id: &str, record: Record<P>) -> Option<Io> {
-    cx.store.put(kind, id, record, cx.now);
-    let w = cx.store.write_now(kind, id, cx.now)?;
+    if !cx.settings.has_backend {
+        cx.store.put(kind, id, record, cx.now);
+        return None;
+    }
+    cx.store.drop_clean(kind, id);
+    let ttl_ms = record
+        .expires_at
+        .map_or(0, |e| e.saturating_sub(cx.now).max(1));
     Some(Io::Set {
-        key: w.key,
-        value: w.value.unwrap_or_default(),
-        ttl_ms: w.ttl_ms,
+        key: kind.key(id),
+        value: record.encode(),
+        ttl_ms,
     })
 }
 
-/// A session write is done: with a backend the record leaves memory whether
-/// it landed or not (it is read from the backend each time, and a failed
-/// write must not be sent again later by a flush, outside the user's lock).
-fn settle<P: Payload>(cx: &mut Cx<P>, kind: Kind, id: &str, ok: bool) {
-    cx.store.write_done(&kind.key(id), ok, cx.now);
-    if cx.settings.has_backend {
-        cx.store.remove_now(kind, id);
-    }
+/// A session write was answered: a clean copy read while it was in flight
+/// may predate it, so it goes too.
+fn settle<P: Payload>(cx: &mut Cx<P>, kind: Kind, id: &str) {
+    cx.store.drop_clean(kind, id);
 }
+
+/// How long a renewal waits for the user's lock: a renewal is optional (the
+/// session is valid as read), so a busy lock (a login, a revoke, a holder
+/// that died) skips it rather than holding the request; a later one renews.
+const RENEWAL_LOCK_WAIT_MS: u64 = 200;
 
 /// `verify` (renewing past half the ttl), and `decrypt`.
 pub(crate) struct VerifyTask {
@@ -205,7 +217,7 @@ impl VerifyTask {
         match (&self.st, answer) {
             (VerifySt::Renewal, None) => {
                 let openid = self.openid.clone();
-                let mut guard = Guard::new(user_lock(&openid), cx);
+                let mut guard = Guard::brief(user_lock(&openid), cx, RENEWAL_LOCK_WAIT_MS);
                 let step = guard.acquire(cx);
                 self.guard = Some(guard);
                 self.locked(cx, Some(step))
@@ -233,12 +245,16 @@ impl VerifyTask {
                 }
             }
             (VerifySt::Renewing, Some(answer)) => {
-                // A failed renewal leaves the session as it was: still valid.
-                settle(cx, Kind::AppSession, &self.hash, answer.is_ok());
-                let result = self
-                    .outcome
-                    .take()
-                    .unwrap_or_else(|| Err(unauthorized("lost renewal")));
+                settle(cx, Kind::AppSession, &self.hash);
+                // A failed renewal leaves the session as it was: still valid,
+                // with the expiry it has in the store.
+                let result = match (answer, self.as_read.take()) {
+                    (Err(_), Some(before)) => Ok(Out::Info(Some(before))),
+                    _ => self
+                        .outcome
+                        .take()
+                        .unwrap_or_else(|| Err(unauthorized("lost renewal"))),
+                };
                 self.finish(cx, result)
             }
             (VerifySt::Unlocking, Some(_)) => self.done(),
@@ -311,8 +327,10 @@ impl VerifyTask {
         };
         let ttl = cx.cfg.map_or(0, |c| c.session_ttl_ms);
         let now = cx.now;
-        if !used_late(&record, now, ttl) {
-            // Another process renewed it while this one waited for the lock.
+        // Renewed by another process while this one waited for the lock, or
+        // a lease too short now for the write: the session stays as it is.
+        let lease = self.guard.as_ref().is_some_and(|g| g.lease_lasts(cx));
+        if !used_late(&record, now, ttl) || !lease {
             let payload = record.payload.to_json();
             return self.finish(cx, Ok(Out::Info(Some(payload))));
         }
@@ -325,6 +343,7 @@ impl VerifyTask {
         match write_now(cx, Kind::AppSession, &self.hash, renewed) {
             Some(io) => {
                 self.outcome = Some(Ok(Out::Info(Some(payload))));
+                self.as_read = Some(record.payload.to_json());
                 self.st = VerifySt::Renewing;
                 Next::Io(io)
             }
@@ -358,9 +377,10 @@ impl VerifyTask {
     }
 
     fn decrypt_with<P: Payload>(&mut self, app_id: &str, user: Option<Record<P>>) -> Next<P> {
+        // Without the user's session_key nothing can be decrypted until they
+        // log in again: UNAUTHORIZED sends the client to do exactly that.
         let Some(session_key) = user.as_ref().and_then(|u| text_of(u, "session_key")) else {
-            return Next::Done(Err(Error::new(
-                ErrorCode::DecryptFailed,
+            return Next::Done(Err(unauthorized(
                 "no session_key is stored for this user: log in again",
             )));
         };

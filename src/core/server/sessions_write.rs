@@ -47,6 +47,11 @@ impl Section {
         }
     }
 
+    /// Whether the lock still holds long enough for the section's writes.
+    fn lease_lasts<P: Payload>(&self, cx: &Cx<P>) -> bool {
+        self.guard.as_ref().is_some_and(|g| g.lease_lasts(cx))
+    }
+
     /// Sends a batch; None when there is nothing to send.
     fn send<P>(&mut self, ios: Vec<Batched>) -> Option<Next<P>> {
         if ios.is_empty() {
@@ -61,7 +66,7 @@ impl Section {
     /// One answer of the batch; true once all are in.
     fn landed<P: Payload>(&mut self, cx: &mut Cx<P>, i: usize, answer: Answer) -> bool {
         if let Some(Some((kind, id))) = self.writes.get(i).cloned() {
-            settle(cx, kind, &id, answer.is_ok());
+            settle(cx, kind, &id);
         }
         if let Err(e) = answer {
             self.failure.get_or_insert(e);
@@ -87,6 +92,14 @@ impl Section {
                 .map(Out::Reply),
         )
     }
+}
+
+/// The user's lock ran too long to write under it safely: nothing written.
+fn lapsed() -> Error {
+    Error::new(
+        ErrorCode::Timeout,
+        "the store was too slow: the user's lock could lapse before the write; nothing was written",
+    )
 }
 
 /// A record to write, with what the batch settles once it is answered.
@@ -211,6 +224,9 @@ impl LoginTask {
     }
 
     fn write<P: Payload>(&mut self, cx: &mut Cx<P>, index: Option<Record<P>>) -> Next<P> {
+        if !self.section.lease_lasts(cx) {
+            return self.finish(cx, Err(lapsed()));
+        }
         match self.batch(cx, index) {
             Ok(Some(next)) => {
                 self.st = LoginSt::Writing;
@@ -482,22 +498,28 @@ impl<P: Payload> RevokeTask<P> {
             Some(Err(e)) => return self.finish(cx, Err(e)),
             None => 0,
         };
-        let index = self.index.take();
-        let next = self.write(cx, index);
         self.revoked = live;
-        next
+        let index = self.index.take();
+        self.write(cx, index)
     }
 
     /// Deletes the session(s) and writes the index without them. The user's
     /// MP session stays: its session_key still decrypts their data.
     fn write(&mut self, cx: &mut Cx<P>, index: Option<Record<P>>) -> Next<P> {
+        if !self.section.lease_lasts(cx) {
+            return self.finish(cx, Err(lapsed()));
+        }
         let mut sessions = listed(index.as_ref());
         let gone: Vec<String> = match &self.hash {
-            Some(hash) => vec![hash.clone()],
+            Some(hash) => {
+                // One session, read live before the lock was taken.
+                self.revoked = 1;
+                vec![hash.clone()]
+            }
+            // revokeUser: `revoked` is the live count, set by `counted`.
             None => sessions.iter().map(|(h, _)| h.clone()).collect(),
         };
         sessions.retain(|(h, _)| !gone.contains(h));
-        self.revoked = gone.len();
         let mut ios: Vec<_> = gone.iter().filter_map(|h| delete_io(cx, h)).collect();
         if index.is_some() {
             match set_io(

@@ -111,8 +111,17 @@ impl World {
     }
 
     pub fn add_proc(&mut self, lock_ttl: u64, recheck: u64) -> usize {
+        self.add_proc_on(true, lock_ttl, recheck)
+    }
+
+    /// A process whose Store has no backend: memory is its store.
+    pub fn add_memory_proc(&mut self) -> usize {
+        self.add_proc_on(false, 3_000, 60_000)
+    }
+
+    fn add_proc_on(&mut self, has_backend: bool, lock_ttl: u64, recheck: u64) -> usize {
         let settings = StoreSettings {
-            has_backend: true,
+            has_backend,
             can_lock: self.can_lock,
             timeout_ms: STORE_TIMEOUT,
         };
@@ -254,7 +263,7 @@ impl World {
                 Ok(None)
             }
             Io::Clear => {
-                self.backend.retain(|k, _| Kind::is_app_session_key(k));
+                self.backend.retain(|k, _| Kind::survives_clear(k));
                 Ok(None)
             }
             Io::Lock { name, ttl_ms } => {

@@ -583,15 +583,15 @@ impl<P: Payload> StoreCore<P> {
         self.signatures
     }
 
-    /// `clearStore()`: memory forgets wechat-jssdk's records (the backend
-    /// is cleared by its own `clear`). App sessions stay: clearing a store
-    /// at start-up, as wechat-jssdk apps do, must not log every user out.
+    /// `clearStore()`: memory forgets credentials and signatures (the
+    /// backend is cleared by its own `clear`); what `Kind::survives_clear`
+    /// names stays.
     pub fn clear(&mut self) {
         let sessions: Vec<String> = self
             .entries
             .iter()
             .map(|(k, _)| k)
-            .filter(|k| Kind::is_app_session_key(k))
+            .filter(|k| Kind::survives_clear(k))
             .cloned()
             .collect();
         if sessions.is_empty() {
@@ -603,7 +603,7 @@ impl<P: Payload> StoreCore<P> {
                 .entries
                 .iter()
                 .map(|(k, _)| k)
-                .filter(|k| !Kind::is_app_session_key(k))
+                .filter(|k| !Kind::survives_clear(k))
                 .cloned()
                 .collect();
             for key in others {

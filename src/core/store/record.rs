@@ -49,10 +49,12 @@ impl Kind {
         }
     }
 
-    /// Keys of app sessions and their per-user index, which `clearStore()`
-    /// leaves alone.
-    pub fn is_app_session_key(key: &str) -> bool {
-        key.starts_with("sess:") || key.starts_with("idx:")
+    /// What `clearStore()` leaves alone: app sessions, their per-user
+    /// index and the users' MP sessions (the session_key `decrypt` needs).
+    /// Clearing a store at start-up, as wechat-jssdk apps do, must not log
+    /// anyone out or break their decrypts.
+    pub fn survives_clear(key: &str) -> bool {
+        key.starts_with("sess:") || key.starts_with("idx:") || key.starts_with("mp:")
     }
 
     pub fn from_u8(n: u8) -> Option<Kind> {

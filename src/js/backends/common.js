@@ -45,10 +45,11 @@ export function isRecord(r) {
     (r.expiresAt === null || (typeof r.expiresAt === 'number' && isFinite(r.expiresAt)));
 }
 
-// App sessions and their per-user index: clear() (wechat-jssdk's
-// clearStore) leaves them, so clearing at start-up logs nobody out.
-export function isAppSessionKey(key) {
-  return key.startsWith('sess:') || key.startsWith('idx:');
+// App sessions, their per-user index and the users' MP sessions (the
+// session_key decrypt needs): clear() (wechat-jssdk's clearStore) leaves
+// them, so clearing at start-up logs nobody out and breaks no decrypt.
+export function survivesClear(key) {
+  return key.startsWith('sess:') || key.startsWith('idx:') || key.startsWith('mp:');
 }
 
 export function isLive(record, now) {

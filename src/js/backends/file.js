@@ -7,7 +7,7 @@ import { promises as fs, constants as fsConstants } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import {
-  storeError, checkKey, checkValue, checkTtl, checkLockTtl, checkToken, expiresAtFor, isRecord, isLive, isAppSessionKey,
+  storeError, checkKey, checkValue, checkTtl, checkLockTtl, checkToken, expiresAtFor, isRecord, isLive, survivesClear,
 } from './common.js';
 
 const MAX_FILE_BYTES = 128 * 1024 * 1024;
@@ -187,7 +187,7 @@ export function fileBackend({ fileStorePath = join(process.cwd(), 'wechat-info.j
     /** clearStore(): every record but app sessions gone (same appId). */
     async clear() {
       await ready();
-      for (const key of [...entries.keys()]) if (!isAppSessionKey(key)) entries.delete(key);
+      for (const key of [...entries.keys()]) if (!survivesClear(key)) entries.delete(key);
       await persist();
     },
     async lock(key, ttlMs) {

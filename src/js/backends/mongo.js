@@ -12,7 +12,7 @@
 // Documents are { _id: key, value, expiresAt: Date|null }; locks live in Lock.
 import { randomBytes } from 'node:crypto';
 import {
-  storeError, checkKey, checkValue, checkTtl, checkLockTtl, checkToken, withDeadline, isAppSessionKey,
+  storeError, checkKey, checkValue, checkTtl, checkLockTtl, checkToken, withDeadline,
 } from './common.js';
 import { driver } from './drivers.js';
 
@@ -22,7 +22,7 @@ export function collectionFor(key) {
   if (key.startsWith('oauth:')) return 'OAuthToken';
   if (key === 'card') return 'CardTicket';
   if (key.startsWith('mp:')) return 'MPSession';
-  if (isAppSessionKey(key)) return 'AppSession';
+  if (key.startsWith('sess:') || key.startsWith('idx:')) return 'AppSession';
   return 'Misc';
 }
 
@@ -136,8 +136,9 @@ export function mongoBackend({
     async clear() {
       return run('clear', async () => {
         const d = await db();
-        // AppSession stays: clearStore() logs nobody out (see isAppSessionKey).
-        for (const name of ['GlobalToken', 'Signature', 'OAuthToken', 'CardTicket', 'MPSession', 'Misc', 'Lock']) {
+        // AppSession and MPSession stay (see survivesClear in common.js), and
+        // so do locks: a held user lock must not be released under its section.
+        for (const name of ['GlobalToken', 'Signature', 'OAuthToken', 'CardTicket', 'Misc']) {
           await d.collection(name).deleteMany({});
         }
       });

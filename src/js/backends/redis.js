@@ -4,7 +4,7 @@
 // `${prefix}.lock:${appId}:${key}` so no data key can ever collide with one.
 import { randomBytes } from 'node:crypto';
 import {
-  storeError, checkKey, checkValue, checkTtl, checkLockTtl, checkToken, withDeadline, isAppSessionKey,
+  storeError, checkKey, checkValue, checkTtl, checkLockTtl, checkToken, withDeadline, survivesClear,
 } from './common.js';
 import { driver } from './drivers.js';
 
@@ -95,7 +95,7 @@ export function redisBackend({
       do {
         const pattern = base.replace(/[*?[\]\\]/g, '\\$&') + '*';
         const [next, found] = await send(['SCAN', cursor, 'MATCH', pattern, 'COUNT', '200'], 'SCAN');
-        const keys = found.filter((k) => !isAppSessionKey(k.slice(base.length)));
+        const keys = found.filter((k) => !survivesClear(k.slice(base.length)));
         if (keys.length) await send(['DEL', ...keys], 'DEL');
         cursor = String(next);
       } while (cursor !== '0');

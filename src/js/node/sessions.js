@@ -39,12 +39,17 @@ export function bearer(header) {
 
 // An error as the HTTP status and JSON body a client may see: a code, and
 // WeChat's errcode when it refused; never a message with internals or a stack.
+const STATUS = {
+  UNAUTHORIZED: 401, BAD_INPUT: 400, WECHAT_API: 502, EXCHANGE_FAILED: 502, HTTP_ERROR: 502, NETWORK: 502,
+  TIMEOUT: 504, STORE_UNAVAILABLE: 503, STORE_CORRUPT: 503, RATE_LIMITED: 429, DECRYPT_FAILED: 400, BAD_CONFIG: 500,
+};
+
 function httpError(err) {
-  const code = err && typeof err.code === 'string' ? err.code : 'INTERNAL';
-  const status = {
-    UNAUTHORIZED: 401, BAD_INPUT: 400, WECHAT_API: 502, EXCHANGE_FAILED: 502, HTTP_ERROR: 502, NETWORK: 502,
-    TIMEOUT: 504, STORE_UNAVAILABLE: 503, STORE_CORRUPT: 503, RATE_LIMITED: 429, DECRYPT_FAILED: 400,
-  }[code] || 500;
+  // Only our own codes reach a client: a code from elsewhere (a database
+  // driver under the data() hook, say) says something about the server.
+  const ours = err && err.name === 'WxSessionError' && Object.prototype.hasOwnProperty.call(STATUS, err.code);
+  const code = ours ? err.code : 'INTERNAL';
+  const status = ours ? STATUS[code] : 500;
   const body = { code };
   if (code === 'WECHAT_API' && typeof err.errcode === 'number') body.errcode = err.errcode;
   return { status, body };
@@ -210,13 +215,17 @@ export class Sessions {
       this.verify(bearer(req.headers && req.headers.authorization)).then((session) => {
         req[property] = session;
         if (typeof next !== 'function') return;
+        // A route that throws or rejects (bare node:http has no one to catch
+        // it) gets a 500 with a code, not an unhandled rejection that ends
+        // the process and leaves the client without an answer.
+        const failed = () => send(res, 500, { code: 'INTERNAL' });
+        let ran;
         try {
-          next();
+          ran = next();
         } catch (_) {
-          // A route that throws (bare node:http has no one to catch it) gets
-          // a 500 with a code, not an unhandled rejection that ends the process.
-          send(res, 500, { code: 'INTERNAL' });
+          return failed();
         }
+        if (ran !== null && typeof ran === 'object' && typeof ran.then === 'function') ran.then(undefined, failed);
       }, (err) => {
         const { status, body } = httpError(err);
         send(res, status, body, status === 401 ? CHALLENGE : undefined);
