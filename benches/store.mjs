@@ -214,7 +214,7 @@ async function redisSection(O) {
     await b.getGlobalToken();
     await a.updateGlobalToken(tokenInfo(3));
     await count('getGlobalToken on a 2nd store after the 1st updated', 0, () => b.getGlobalToken(),
-      (t) => (t.accessToken === tokenInfo(3).accessToken ? 'sees the new token' : 'serves its OLD cached token'));
+      (t) => (t.accessToken === tokenInfo(3).accessToken ? 'sees the new token' : 'its cached token, until the record is 60 s old'));
     table(['operation', 'client commands', 'server calls', 'expected', 'note'], rows);
     console.log('client commands: counted on the redis client the stores share; server calls: INFO commandstats delta.');
     return rows;

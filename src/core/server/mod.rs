@@ -271,7 +271,10 @@ impl<P: Payload> ServerCore<P> {
     /// global record (whose ticket it must be made with) is known and
     /// recently re-read; else `Load`, and `Op::Get` re-reads it first.
     pub fn lookup(&mut self, kind: Kind, id: &str, now: u64) -> Result<Lookup<P>, Error> {
-        if kind == Kind::Signature && self.global_due(now) {
+        // Read through the Store API (wechat-jssdk's own client on this
+        // store), the global record is re-read once per recheck interval
+        // too, and before any signature it may have made stale is served.
+        if matches!(kind, Kind::Signature | Kind::Global) && self.global_due(now) {
             crate::core::store::record::check_id(kind, id)?;
             return Ok(Lookup::Load {
                 key: kind.key(id),

@@ -237,6 +237,33 @@ fn a_store_read_never_serves_a_signature_made_with_a_replaced_ticket() {
 }
 
 #[test]
+fn a_store_read_of_the_global_record_sees_another_process_refresh_within_the_interval() {
+    let get = || Op::Get {
+        kind: Kind::Global,
+        id: String::new(),
+    };
+    let mut w = World::new(5, 2, true);
+    w.call(0, token(false), 0);
+    w.run();
+    let first = w.call(1, get(), 0);
+    w.run();
+    let Ok(Out::Info(Some(before))) = w.result(first).clone() else {
+        panic!("{:?}", w.result(first));
+    };
+    w.call(0, Op::ManualRefresh, 0);
+    w.run();
+    w.run_until(w.now + 60_001);
+    let later = w.call(1, get(), 0);
+    w.run();
+    let Ok(Out::Info(Some(after))) = w.result(later).clone() else {
+        panic!("{:?}", w.result(later));
+    };
+    assert_ne!(before, after, "process 1 adopted process 0's refresh");
+    let newest = &w.wechat.tokens.last().unwrap().0;
+    assert!(after.contains(newest.as_str()), "{after}");
+}
+
+#[test]
 fn a_stalled_holder_whose_lease_lapsed_never_overwrites_the_newer_ticket() {
     for seed in 0..SEEDS / 3 {
         let mut w = World::new(seed, 2, true);

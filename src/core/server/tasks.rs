@@ -232,7 +232,9 @@ impl<P: Payload> Task<P> {
             Task::Load(t) => t.resume(cx, event),
             Task::Get(kind, id, reread) => match event {
                 Event::Start | Event::Flight(Ok(Out::Unit))
-                    if *kind == Kind::Signature && !*reread && global_due(cx) =>
+                    if matches!(kind, Kind::Signature | Kind::Global)
+                        && !*reread
+                        && global_due(cx) =>
                 {
                     *reread = true;
                     let task = Task::Reread(RereadTask::new(Kind::Global, ""));
