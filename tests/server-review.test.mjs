@@ -86,6 +86,15 @@ test('an info is read once: what is stored, its expiry and what is served come f
   assert.equal(reads, 1);
   assert.equal(saved.expires_in, 7200);
   assert.equal((await store.getSignature('https://h5.test/shifty')).expires_in, 7200);
+  // Also when JSON changes the info (a Date, an undefined field): each
+  // getter and toJSON still runs once, and what is stored is what it gave.
+  reads = 0;
+  let dated = 0;
+  const mixed = { jsapi_ticket: 'J', refresh_token: undefined, at: { toJSON: () => 'day ' + dated++ },
+    get expires_in() { return reads++ ? -1 : 7200; } };
+  const stored = await store.saveSignature('https://h5.test/mixed', mixed);
+  assert.deepEqual([reads, dated], [1, 1]);
+  assert.deepEqual(stored, { jsapi_ticket: 'J', at: 'day 0', expires_in: 7200 });
   // A getter that throws is a rejection with a code, never a synchronous throw.
   const boom = { get a() { throw new Error('boom'); } };
   let p;
@@ -102,6 +111,13 @@ test('keys with lone surrogates, or longer than 4096, are BAD_INPUT before they 
     await assert.rejects(store.getSignature(bad), code('BAD_INPUT'));
   }
   assert.equal((await store.getOAuthAccessToken('user\u{1F600}')).access_token, 'a');
+  // Wechat's own OAuth and signature calls check their keys the same way.
+  const w = new Wechat({ ...APP, store, apiBase: fake.url });
+  for (const bad of ['user\ud800', 'x'.repeat(4097)]) {
+    await assert.rejects(w.oauth.refreshAccessToken(bad), code('BAD_INPUT'));
+    await assert.rejects(w.oauth.getAccessToken('code', bad), code('BAD_INPUT'));
+    await assert.rejects(w.jssdk.getSignature('https://h5.test/' + bad), code('BAD_INPUT'));
+  }
 });
 
 test('clearStore() clears credentials and signatures but logs nobody out and breaks no decrypt (memory and file)', async () => {

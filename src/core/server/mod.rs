@@ -21,6 +21,8 @@ pub mod wechat;
 mod wechat_tasks;
 
 #[cfg(test)]
+mod refresh_fault_tests;
+#[cfg(test)]
 mod session_race_tests;
 #[cfg(test)]
 mod session_tests;

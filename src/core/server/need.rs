@@ -102,6 +102,17 @@ impl Need {
         let (kind, id) = self.which.record();
         if !self.reread && cx.store.due_for_recheck(kind, id, cx.now, cfg.recheck_ms) {
             self.reread = true;
+            if cx.store.is_unsent(kind, id) {
+                // Ours was never written: the refresh flight re-reads under
+                // the lock and writes it if no one has written since.
+                let task = Task::Refresh(Box::new(RefreshTask::new(
+                    self.which.clone(),
+                    None,
+                    cfg,
+                    cx,
+                )));
+                return Got::Next(Next::Wait(FlightKey::Refresh(self.which.name()), task));
+            }
             let task = Task::Reread(RereadTask::new(kind, id));
             return Got::Next(Next::Wait(FlightKey::Reread(kind.key(id)), task));
         }

@@ -82,6 +82,8 @@ pub(crate) struct RefreshTask {
     fresh: Option<(Slot, String)>,
     outcome: Option<Result<Slot, Error>>,
     last_error: Option<Error>,
+    /// The update count of the record this refresh's write is built on.
+    base_count: i64,
 }
 
 impl RefreshTask {
@@ -110,6 +112,7 @@ impl RefreshTask {
             fresh: None,
             outcome: None,
             last_error: None,
+            base_count: 0,
         }
     }
 
@@ -158,25 +161,28 @@ impl RefreshTask {
             }
             (St::Fetching, Event::Io(_, answer)) => self.fetched(cx, cfg, answer),
             (St::Writing { key, slot }, Event::Io(_, answer)) => {
-                cx.store.write_done(&key, answer.is_ok(), cx.now);
+                cx.store.held_write_done(&key, answer.is_ok(), cx.now);
                 if answer.is_ok() {
                     return self.finish(Ok(slot));
                 }
-                // Sent again only while the lock is ours; a flush later
-                // could land over a credential someone fetched meanwhile.
+                // Sent again only while the lock is ours (no flush sends a
+                // held record meanwhile: it could land over a credential
+                // someone fetched after the lease ran out).
                 if self.lease_lasts(cx, cfg, RESEND_AFTER_MS) {
                     self.st = St::Resending { key, slot };
                     return Next::Io(Io::Sleep {
                         ms: RESEND_AFTER_MS,
                     });
                 }
-                cx.store.forget_write(&key);
-                // The fresh value is still served: it is valid.
+                // Still served here (it is valid and the newest), and
+                // written under the lock at the next recheck if no one has
+                // written since.
+                cx.store.unsent(&key, self.base_count);
                 self.finish(Ok(slot))
             }
             (St::Resending { key, slot }, Event::Io(..)) => {
                 if !self.lease_lasts(cx, cfg, 0) {
-                    cx.store.forget_write(&key);
+                    cx.store.unsent(&key, self.base_count);
                     return self.finish(Ok(slot));
                 }
                 self.send(cx, slot)
@@ -319,6 +325,15 @@ impl RefreshTask {
             .filter(|s| s.usable(now) && Some(&s.value) != self.stale.as_ref())
             .cloned();
         if let Some(slot) = current {
+            if cx.store.is_unsent(kind, id) {
+                // Ours, never written, and no one has written since (the
+                // re-read would have adopted theirs): write it, under the lock.
+                if !self.holding(cx) {
+                    return self.lock(cx, cfg);
+                }
+                self.base_count = cx.store.hold(kind, id).unwrap_or(0);
+                return self.send(cx, slot);
+            }
             // Someone else's is there: ours (if any) is dropped unwritten.
             self.fresh = None;
             return self.finish(Ok(slot));
@@ -449,6 +464,7 @@ impl RefreshTask {
                     })
                     .map_or(0, |s| s.expires_at);
                 let count = creds.map_or(0, |c| c.count);
+                self.base_count = count;
                 let used = if ticket { self.token.as_deref() } else { None };
                 wechat::global_patch(ticket, &slot, other, used, count, now)
             }
@@ -461,7 +477,7 @@ impl RefreshTask {
             Ok(r) => r,
             Err(e) => return self.finish(Err(e)),
         };
-        cx.store.put(kind, id, record, now);
+        cx.store.put_held(kind, id, record, now);
         self.send(cx, slot)
     }
 

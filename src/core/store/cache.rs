@@ -65,6 +65,19 @@ enum State {
     Writing {
         again: bool,
     },
+    /// A credential a refresh wrote under its lock and owns until it is
+    /// written: no flush sends it (an unlocked write could land over a
+    /// newer credential another process stored meanwhile).
+    Held,
+    /// A credential whose write under the lock never landed before the
+    /// lease ran out: served here (WeChat issued it, it is the newest),
+    /// never flushed, and kept over the backend's record only while no one
+    /// has written since the record it was built on (`base`: that record's
+    /// update count). It is written again under the lock at the next
+    /// recheck (`is_unsent`).
+    Unsent {
+        base: i64,
+    },
 }
 
 #[derive(Debug)]
@@ -176,9 +189,9 @@ impl<P: Payload> StoreCore<P> {
             self.forget(&key);
             return Ok(Lookup::Absent);
         }
-        // One map lookup for the hit and its LRU touch.
+        // One map lookup for the hit and its LRU touch (the bounded kinds).
         let payload = record.payload.clone();
-        if kind == Kind::Signature {
+        if matches!(kind, Kind::Signature | Kind::OAuth | Kind::MpSession) {
             entry.used = tick;
             self.tick = tick;
         }
@@ -342,8 +355,13 @@ impl<P: Payload> StoreCore<P> {
                 .as_ref()
                 .and_then(|r| r.meta.creds.as_ref())
                 .map_or(0, |c| c.modified_at);
-            let theirs = fresh.meta.creds.as_ref().map_or(0, |c| c.modified_at);
-            if entry.state != State::Clean && ours > theirs {
+            let theirs = fresh.meta.creds.as_ref();
+            if let State::Unsent { base } = entry.state {
+                // Counts, not clocks: no one has written since ours was built.
+                if theirs.map_or(0, |c| c.count) <= base {
+                    return Reread::Kept;
+                }
+            } else if entry.state != State::Clean && ours > theirs.map_or(0, |c| c.modified_at) {
                 return Reread::Kept;
             }
         }
@@ -518,7 +536,7 @@ impl<P: Payload> StoreCore<P> {
     pub fn write_now(&mut self, kind: Kind, id: &str, now: u64) -> Option<Write> {
         let key = kind.key(id);
         let entry = self.entries.get_mut(&key)?;
-        if entry.state != State::Dirty {
+        if !matches!(entry.state, State::Dirty | State::Held) {
             return None;
         }
         let record = entry.record.as_ref()?;
@@ -555,15 +573,63 @@ impl<P: Payload> StoreCore<P> {
         self.evict(None);
     }
 
-    /// A write made under a lock failed and cannot be retried under it: the
-    /// record stays served here but is never sent by a later, unlocked
-    /// flush (it could land over a newer one), and is re-read at the next
-    /// look, so whatever the backend holds by then wins.
-    pub fn forget_write(&mut self, key: &str) {
-        if let Some(entry) = self.entries.get_mut(key) {
-            entry.state = State::Clean;
-            entry.checked_at = 0;
+    /// A credential a refresh fetched under its lock: served at once,
+    /// written only by that refresh (see `State::Held`).
+    pub fn put_held(&mut self, kind: Kind, id: &str, record: Record<P>, now: u64) {
+        self.put(kind, id, record, now);
+        if self.has_backend {
+            if let Some(entry) = self.entries.get_mut(&kind.key(id)) {
+                if entry.state == State::Dirty {
+                    entry.state = State::Held;
+                }
+            }
         }
+    }
+
+    /// An unsent credential is about to be written under the lock again:
+    /// the update count it was built on, if it was unsent.
+    pub fn hold(&mut self, kind: Kind, id: &str) -> Option<i64> {
+        let entry = self.entries.get_mut(&kind.key(id))?;
+        let State::Unsent { base } = entry.state else {
+            return None;
+        };
+        entry.state = State::Held;
+        Some(base)
+    }
+
+    /// A write of a held credential was answered: written, or held for the
+    /// refresh to send again. A change made here meanwhile (`again`) is an
+    /// ordinary dirty record.
+    pub fn held_write_done(&mut self, key: &str, ok: bool, now: u64) {
+        let Some(entry) = self.entries.get_mut(key) else {
+            return;
+        };
+        entry.state = match entry.state {
+            State::Writing { again: false } if ok => {
+                entry.checked_at = now;
+                State::Clean
+            }
+            State::Writing { again: false } => State::Held,
+            State::Writing { again: true } => State::Dirty,
+            other => other,
+        };
+    }
+
+    /// The refresh's lease ran out before its write landed (see
+    /// `State::Unsent`); `base` is the update count it was built on.
+    pub fn unsent(&mut self, key: &str, base: i64) {
+        if let Some(entry) = self.entries.get_mut(key) {
+            if entry.state == State::Held {
+                entry.state = State::Unsent { base };
+            }
+        }
+    }
+
+    /// Whether a credential here was never written (see `State::Unsent`).
+    pub fn is_unsent(&self, kind: Kind, id: &str) -> bool {
+        self.entries
+            .get(&kind.key(id))
+            .is_some_and(|e| matches!(e.state, State::Unsent { .. }))
     }
 
     /// When the periodic flush is due next, if there is one.

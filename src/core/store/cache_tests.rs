@@ -710,3 +710,28 @@ fn a_remembered_handle_answers_like_a_lookup_until_the_entry_changes() {
     s.destroy();
     assert!(!s.signature_live(h, 7));
 }
+
+#[test]
+fn the_users_bound_keeps_the_user_read_most_recently() {
+    let mut s = core(10);
+    let raw = enc(Kind::MpSession, r#"{"openid":"o","session_key":"k"}"#);
+    s.loaded(Kind::MpSession, "hot", Some(&raw), 0, 0).unwrap();
+    for i in 0..9 {
+        s.loaded(Kind::MpSession, &format!("cold{i}"), Some(&raw), 0, 0)
+            .unwrap();
+        // The hot user is read between every other load.
+        assert!(matches!(
+            s.lookup(Kind::MpSession, "hot", 1).unwrap(),
+            Lookup::Hit(_)
+        ));
+    }
+    s.loaded(Kind::MpSession, "new", Some(&raw), 0, 0).unwrap();
+    assert!(matches!(
+        s.lookup(Kind::MpSession, "hot", 2).unwrap(),
+        Lookup::Hit(_)
+    ));
+    assert!(!matches!(
+        s.lookup(Kind::MpSession, "cold0", 2).unwrap(),
+        Lookup::Hit(_)
+    ));
+}

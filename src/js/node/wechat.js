@@ -8,6 +8,7 @@ import { CredKind } from 'wxsession-bg';
 import { codedError } from '../shared/errors.js';
 import { ensureStarted } from '../shared/loader.js';
 import { checkOptions, intIn } from '../shared/options.js';
+import { checkKey } from '../shared/info.js';
 import { wechatHttp, checkApiBase } from './wechat-http.js';
 import { Store, storeError } from './store.js';
 import { FileStore } from './stores.js';
@@ -24,6 +25,13 @@ const OPTIONS = {
 const SESSION_OPTIONS = { ttl: intIn(60000, 365 * 86400000, 'ms'), renew: 'boolean' };
 
 const badInput = (what) => codedError('BAD_INPUT', what);
+
+// A key names a record: the store's checks (length, no lone surrogate, which
+// the boundary would turn into U+FFFD and so make two keys one).
+function oauthKey(key) {
+  text('the OAuth key', key, 4096);
+  return checkKey('the OAuth key', key);
+}
 
 function text(what, v, max) {
   if (typeof v !== 'string' || v === '') throw badInput(what + ' must be a non-empty string');
@@ -114,7 +122,7 @@ export class Wechat {
     this.jssdk = { getSignature: (url, opts) => this._signature(url, opts) };
     this.oauth = {
       getAccessToken: (code, key) => this._oauthExchange(code, key),
-      refreshAccessToken: (key) => checked(() => this._run(this._core.startOAuthRefresh(text('the OAuth key', key, 4096), Date.now()))),
+      refreshAccessToken: (key) => checked(() => this._run(this._core.startOAuthRefresh(oauthKey(key), Date.now()))),
     };
     this.miniProgram = {
       code2Session: (code) => checked(() => this._run(this._core.startCode2Session(text('the code', code, 512), Date.now()))).then(JSON.parse),
@@ -185,6 +193,7 @@ export class Wechat {
     }
     if (typeof url !== 'string' || url === '') return Promise.reject(badInput('getSignature needs the page URL (a string)'));
     return checked(() => {
+      checkKey('the page URL', url);
       const force = forceOf(options);
       if (!force) {
         const hit = this._core.signatureHit(url, Date.now());
@@ -215,7 +224,7 @@ export class Wechat {
   _oauthExchange(code, key) {
     return checked(() => {
       text('the code', code, 512);
-      if (key !== undefined) text('the OAuth key', key, 4096);
+      if (key !== undefined) oauthKey(key);
       return this._run(this._core.startOAuthExchange(code, key, Date.now()));
     });
   }

@@ -24,17 +24,20 @@ export function checkKey(what, key) {
 
 /**
  * The info as JSON text and, when JSON would keep it as it is, a frozen
- * copy. The copy is made first and the text made from it, so each getter
- * is read once: text, expiry and payload all come from the same values.
+ * copy. One pass reads every field (each getter once, each toJSON once)
+ * into a JSON-shaped copy; the text is made from that copy, so text, expiry
+ * and payload all come from the same values.
  */
 export function infoParts(info) {
+  if (info === null || typeof info !== 'object' || Array.isArray(info)) return { text: infoText(info), copy: undefined };
+  const seen = { plain: true };
   let copy;
   try {
-    copy = frozenCopy(info);
+    copy = copyJson(info, '', 0, seen);
   } catch (err) {
-    throw codedError('BAD_INPUT', 'info cannot be read: ' + ((err && err.message) || err), { cause: err });
+    throw codedError('BAD_INPUT', 'info cannot be stored as JSON: ' + ((err && err.message) || err), { cause: err });
   }
-  return { text: infoText(copy !== undefined ? copy : info), copy };
+  return { text: infoText(copy), copy: seen.plain ? copy : undefined };
 }
 
 /** The info as JSON text (at most 64 KiB), or BAD_INPUT saying why not. */
@@ -54,42 +57,61 @@ export function infoText(info) {
   return text;
 }
 
-const NOT_PLAIN = {};
+const OMIT = {};
 
-function copyPlain(value, depth) {
+function put(out, k, v) {
+  // A '__proto__' key is data in JSON; as an assignment it would set the prototype.
+  if (k === '__proto__') Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else out[k] = v;
+}
+
+/**
+ * What JSON.stringify would write, as frozen data, reading each field
+ * once: toJSON applied, undefined and functions left out of objects (null
+ * in arrays), non-finite numbers as null, boxed primitives unwrapped.
+ * `seen.plain` turns false when any of that changed something, or for an
+ * object that is not a plain one. BigInt and nesting past 64 throw.
+ */
+function copyJson(value, key, depth, seen) {
+  if (value !== null && (typeof value === 'object' || typeof value === 'function') && typeof value.toJSON === 'function') {
+    seen.plain = false;
+    value = value.toJSON(key);
+  }
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
-  if (typeof value === 'number') return isFinite(value) ? value : NOT_PLAIN;
-  if (typeof value !== 'object' || depth > 64) return NOT_PLAIN;
+  if (typeof value === 'number') {
+    if (isFinite(value)) return value;
+    seen.plain = false;
+    return null;
+  }
+  if (typeof value === 'bigint') throw new TypeError('a BigInt cannot be stored as JSON');
+  if (typeof value !== 'object') {
+    seen.plain = false;
+    return OMIT;
+  }
+  if (depth > 64) throw new TypeError('info nests deeper than 64 levels (or refers to itself)');
+  if (value instanceof Number || value instanceof String || value instanceof Boolean) {
+    seen.plain = false;
+    return copyJson(value.valueOf(), key, depth, seen);
+  }
   if (Array.isArray(value)) {
     const out = new Array(value.length);
     for (let i = 0; i < value.length; i++) {
-      const v = copyPlain(value[i], depth + 1);
-      if (v === NOT_PLAIN) return NOT_PLAIN;
-      out[i] = v;
+      const v = copyJson(value[i], String(i), depth + 1, seen);
+      if (v === OMIT) seen.plain = false;
+      out[i] = v === OMIT ? null : v;
     }
     return Object.freeze(out);
   }
   const proto = Object.getPrototypeOf(value);
-  if ((proto !== Object.prototype && proto !== null) || typeof value.toJSON === 'function') return NOT_PLAIN;
+  if (proto !== Object.prototype && proto !== null) seen.plain = false;
   const out = {};
   const keys = Object.keys(value);
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i];
-    if (k === '__proto__') return NOT_PLAIN;
-    const v = copyPlain(value[k], depth + 1);
-    if (v === NOT_PLAIN) return NOT_PLAIN;
-    out[k] = v;
+    if (k === '__proto__') seen.plain = false;
+    const v = copyJson(value[k], k, depth + 1, seen);
+    if (v === OMIT) seen.plain = false;
+    else put(out, k, v);
   }
   return Object.freeze(out);
-}
-
-/**
- * A deep-frozen copy of an info that JSON would keep as it is (plain
- * objects, arrays, strings, finite numbers, booleans, null), sharing its
- * strings; undefined when JSON would change something (a Date, a toJSON,
- * an undefined field...): then the store parses the JSON text instead.
- */
-export function frozenCopy(info) {
-  const copy = copyPlain(info, 0);
-  return copy === NOT_PLAIN ? undefined : copy;
 }
