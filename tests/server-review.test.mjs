@@ -95,6 +95,8 @@ test('an info is read once: what is stored, its expiry and what is served come f
   const stored = await store.saveSignature('https://h5.test/mixed', mixed);
   assert.deepEqual([reads, dated], [1, 1]);
   assert.deepEqual(stored, { jsapi_ticket: 'J', at: 'day 0', expires_in: 7200 });
+  // An info whose toJSON gives nothing JSON can hold is refused, not stored as {}.
+  await assert.rejects(store.saveSignature('https://h5.test/nothing', { toJSON: () => undefined }), code('BAD_INPUT'));
   // A getter that throws is a rejection with a code, never a synchronous throw.
   const boom = { get a() { throw new Error('boom'); } };
   let p;

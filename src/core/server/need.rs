@@ -68,6 +68,7 @@ pub(crate) struct Need {
     force: bool,
     reread: bool,
     refreshes: u8,
+    publishing: bool,
 }
 
 impl Need {
@@ -78,6 +79,7 @@ impl Need {
             force: false,
             reread: false,
             refreshes: 0,
+            publishing: false,
         }
     }
 
@@ -111,6 +113,7 @@ impl Need {
                     cfg,
                     cx,
                 )));
+                self.publishing = true;
                 return Got::Next(Next::Wait(FlightKey::Refresh(self.which.name()), task));
             }
             let task = Task::Reread(RereadTask::new(kind, id));
@@ -131,6 +134,9 @@ impl Need {
             }
         }
         if let Some(slot) = current.filter(|s| Some(&s.value) != self.stale.as_ref()) {
+            if let Which::OAuth(_) = self.which {
+                cx.store.touch_user(kind, id);
+            }
             return Got::Ready(slot);
         }
         if self.refreshes >= 2 {
@@ -158,7 +164,15 @@ impl Need {
         cx: &mut Cx<P>,
         result: Result<Out<P>, Error>,
     ) -> Got<P> {
+        let publishing = std::mem::replace(&mut self.publishing, false);
         match result {
+            // Publishing ours failed (store down, lock busy): memory still
+            // holds a valid credential, as after a failed re-read.
+            Err(_) if publishing => {
+                let (kind, id) = self.which.record();
+                cx.store.mark_checked(kind, id, cx.now);
+                self.step(cx)
+            }
             Err(e) => Got::Next(Next::Done(Err(e))),
             Ok(Out::Cred(slot)) if Some(&slot.value) != self.stale.as_ref() => Got::Ready(slot),
             // A re-read, or a shared refresh that settled on the value we

@@ -26,7 +26,7 @@ use super::wechat;
 use super::{Cx, Event, Next};
 use crate::core::error::{Error, ErrorCode};
 use crate::core::store::meta::Slot;
-use crate::core::store::{Payload, Record};
+use crate::core::store::{fingerprint, Payload, Record};
 
 /// A failed write under the lock is sent again after this long.
 const RESEND_AFTER_MS: u64 = 200;
@@ -82,8 +82,8 @@ pub(crate) struct RefreshTask {
     fresh: Option<(Slot, String)>,
     outcome: Option<Result<Slot, Error>>,
     last_error: Option<Error>,
-    /// The update count of the record this refresh's write is built on.
-    base_count: i64,
+    /// The fingerprint of the record this refresh's write is built on.
+    base: u64,
 }
 
 impl RefreshTask {
@@ -112,7 +112,7 @@ impl RefreshTask {
             fresh: None,
             outcome: None,
             last_error: None,
-            base_count: 0,
+            base: 0,
         }
     }
 
@@ -177,12 +177,12 @@ impl RefreshTask {
                 // Still served here (it is valid and the newest), and
                 // written under the lock at the next recheck if no one has
                 // written since.
-                cx.store.unsent(&key, self.base_count);
+                cx.store.unsent(&key, self.base);
                 self.finish(Ok(slot))
             }
             (St::Resending { key, slot }, Event::Io(..)) => {
                 if !self.lease_lasts(cx, cfg, 0) {
-                    cx.store.unsent(&key, self.base_count);
+                    cx.store.unsent(&key, self.base);
                     return self.finish(Ok(slot));
                 }
                 self.send(cx, slot)
@@ -331,7 +331,12 @@ impl RefreshTask {
                 if !self.holding(cx) {
                     return self.lock(cx, cfg);
                 }
-                self.base_count = cx.store.hold(kind, id).unwrap_or(0);
+                if self.lease.is_some() && !self.lease_lasts(cx, cfg, 0) {
+                    // Too late to write under this lease: still unsent, tried
+                    // again at the next recheck.
+                    return self.finish(Ok(slot));
+                }
+                self.base = cx.store.hold(kind, id).unwrap_or(0);
                 return self.send(cx, slot);
             }
             // Someone else's is there: ours (if any) is dropped unwritten.
@@ -449,6 +454,12 @@ impl RefreshTask {
         let (kind, id) = self.which.record();
         let now = cx.now;
         let base = cx.store.record(kind, id, now).cloned();
+        // What the backend held when ours was built: for an unsent record
+        // here (a ticket on an unsent token) the record it was built on.
+        self.base = cx
+            .store
+            .unsent_base(kind, id)
+            .unwrap_or_else(|| fingerprint(base.as_ref()));
         let patch = match &self.which {
             Which::OAuth(_) => oauth_info,
             which => {
@@ -464,7 +475,6 @@ impl RefreshTask {
                     })
                     .map_or(0, |s| s.expires_at);
                 let count = creds.map_or(0, |c| c.count);
-                self.base_count = count;
                 let used = if ticket { self.token.as_deref() } else { None };
                 wechat::global_patch(ticket, &slot, other, used, count, now)
             }
@@ -496,6 +506,23 @@ impl RefreshTask {
                     value,
                     ttl_ms: w.ttl_ms,
                 })
+            }
+            // A flush is writing this key (it took it before we held it):
+            // send ours after it, under the lock, or leave it unsent.
+            None if cx.store.owned_in_flight(kind, &id) => {
+                let cfg = cx.cfg.expect("configured");
+                if self.lease_lasts(cx, cfg, RESEND_AFTER_MS) {
+                    self.st = St::Resending {
+                        key: kind.key(&id),
+                        slot,
+                    };
+                    return Next::Io(Io::Sleep {
+                        ms: RESEND_AFTER_MS,
+                    });
+                }
+                let key = kind.key(&id);
+                cx.store.unsent(&key, self.base);
+                self.finish(Ok(slot))
             }
             None => self.finish(Ok(slot)),
         }

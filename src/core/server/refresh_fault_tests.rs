@@ -4,7 +4,7 @@
 
 use super::io::Out;
 use super::sim::{World, GRACE_MS};
-use super::{Op, Which};
+use super::{Kind, Op, Which};
 
 fn sign(url: &str) -> Op<String> {
     Op::Signature {
@@ -99,6 +99,125 @@ fn no_flush_sends_a_credential_its_refresh_still_holds() {
         w.fail_sets = None;
         // Process 1 finds nothing stored and fetches T2/J2; process 0's
         // next flush must not bring T1/J1 back over it.
+        w.call(1, sign("https://h5.test/"), 0);
+        w.run();
+        w.call(0, Op::Flush, 0);
+        w.run();
+        w.run_until(w.now + GRACE_MS + 1_000);
+        let newest = w.wechat.newest_ticket().map(str::to_owned);
+        let t = w.call(1, sign("https://h5.test/other"), 0);
+        w.run();
+        assert_eq!(w.ticket_of(&view(&w, t)), newest, "seed {seed}");
+    }
+}
+
+fn sign_forced(url: &str) -> Op<String> {
+    Op::Signature {
+        url: url.into(),
+        force: true,
+    }
+}
+
+fn stored(w: &World) -> String {
+    w.backend
+        .get("global")
+        .map(|(v, _)| v.clone())
+        .unwrap_or_default()
+}
+
+#[test]
+fn an_unsent_token_is_served_from_memory_while_the_store_is_down() {
+    for seed in 0..20 {
+        let mut w = World::new(seed, 1, true);
+        w.call(0, token(false), 0);
+        w.run();
+        w.fail_sets = Some(0);
+        let f = w.call(0, token(true), 0);
+        w.run();
+        let t2 = cred(&w, f);
+        // The store is down altogether when the recheck comes due: the
+        // write of T2 cannot happen, but T2 is valid and in memory.
+        w.fail_sets = None;
+        w.backend_down = true;
+        w.run_until(w.now + 60_001);
+        let first = w.call(0, token(false), 0);
+        w.run();
+        assert_eq!(cred(&w, first), t2, "seed {seed}");
+        // Only that first call waited on the store; the next are answered from memory.
+        w.run_until(w.now + 1_000);
+        let at = w.now;
+        let next = w.call(0, token(false), 0);
+        w.run();
+        assert_eq!(cred(&w, next), t2, "seed {seed}");
+        assert_eq!(w.results[next].as_ref().unwrap().0, at, "seed {seed}");
+    }
+}
+
+#[test]
+fn a_ticket_built_on_an_unsent_token_never_lands_over_a_newer_one() {
+    for seed in 0..20 {
+        let mut w = World::new(seed, 2, true);
+        w.call(0, sign("https://h5.test/"), 0);
+        w.run();
+        w.call(1, sign("https://h5.test/"), 0);
+        w.run();
+        let before = stored(&w);
+        // Process 0 forces a token and then a ticket; neither write lands.
+        w.fail_sets = Some(0);
+        w.call(0, token(true), 0);
+        w.run();
+        w.call(0, sign_forced("https://h5.test/a"), 0);
+        w.run();
+        w.fail_sets = None;
+        assert_eq!(
+            stored(&w),
+            before,
+            "seed {seed}: nothing of process 0 landed"
+        );
+        // Process 1 replaces the ticket once; process 0's recheck must adopt it.
+        w.call(
+            1,
+            Op::Credential {
+                which: Which::Ticket,
+                force: true,
+            },
+            0,
+        );
+        w.run();
+        let newest = w.wechat.newest_ticket().map(str::to_owned);
+        w.run_until(w.now + 60_001);
+        w.call(0, sign("https://h5.test/c"), 0);
+        w.run();
+        w.run_until(w.now + GRACE_MS + 61_000);
+        let t = w.call(1, sign("https://h5.test/d"), 0);
+        w.run();
+        assert_eq!(w.ticket_of(&view(&w, t)), newest, "seed {seed}");
+    }
+}
+
+#[test]
+fn an_update_global_token_during_a_refresh_never_lets_a_flush_send_the_held_credential() {
+    for seed in 0..30 {
+        let mut w = World::new(seed, 2, true);
+        w.fail_sets = Some(0);
+        w.call(0, sign("https://h5.test/"), 0);
+        // The app (or wechat-jssdk's client) updates the record meanwhile.
+        for i in 0..300 {
+            w.call(
+                0,
+                Op::Save {
+                    kind: Kind::Global,
+                    id: String::new(),
+                    info: r#"{"note":"x"}"#.into(),
+                    made: None,
+                    merge: true,
+                    flush: true,
+                },
+                i * 10,
+            );
+        }
+        w.run();
+        w.fail_sets = None;
         w.call(1, sign("https://h5.test/"), 0);
         w.run();
         w.call(0, Op::Flush, 0);

@@ -71,13 +71,22 @@ enum State {
     Held,
     /// A credential whose write under the lock never landed before the
     /// lease ran out: served here (WeChat issued it, it is the newest),
-    /// never flushed, and kept over the backend's record only while no one
-    /// has written since the record it was built on (`base`: that record's
-    /// update count). It is written again under the lock at the next
-    /// recheck (`is_unsent`).
+    /// never flushed, and kept over the backend's record only while that
+    /// record is still the one it was built on (`base`: its fingerprint;
+    /// any write since, by anyone, changes it). It is written again under
+    /// the lock at the next recheck (`is_unsent`).
     Unsent {
-        base: i64,
+        base: u64,
     },
+}
+
+/// A record's identity for "has anyone written it since": a hash of its
+/// content (0 for no record). Equal content, equal fingerprint, whoever
+/// wrote it and whatever their clock said.
+pub fn fingerprint<P: Payload>(record: Option<&Record<P>>) -> u64 {
+    record.map_or(0, |r| {
+        crate::core::store::meta::ticket_hash(&r.payload.to_json()) ^ r.expires_at.unwrap_or(0)
+    })
 }
 
 #[derive(Debug)]
@@ -94,6 +103,10 @@ struct Entry<P> {
     /// A derived object served instead of the record (a signature's public
     /// view for wx.config), dropped whenever the record changes.
     view: Option<P>,
+    /// A refresh owns this credential until it is written: no flush sends
+    /// it, and a change made here meanwhile stays owned (written by the
+    /// refresh, under its lock).
+    owned: bool,
 }
 
 /// How a credential re-read went.
@@ -355,13 +368,14 @@ impl<P: Payload> StoreCore<P> {
                 .as_ref()
                 .and_then(|r| r.meta.creds.as_ref())
                 .map_or(0, |c| c.modified_at);
-            let theirs = fresh.meta.creds.as_ref();
+            let theirs = fresh.meta.creds.as_ref().map_or(0, |c| c.modified_at);
             if let State::Unsent { base } = entry.state {
-                // Counts, not clocks: no one has written since ours was built.
-                if theirs.map_or(0, |c| c.count) <= base {
+                // Not clocks nor counts (other writers keep neither in step):
+                // the backend still holds exactly what ours was built on.
+                if fingerprint(Some(&fresh)) == base {
                     return Reread::Kept;
                 }
-            } else if entry.state != State::Clean && ours > theirs.map_or(0, |c| c.modified_at) {
+            } else if entry.state != State::Clean && ours > theirs {
                 return Reread::Kept;
             }
         }
@@ -447,11 +461,21 @@ impl<P: Payload> StoreCore<P> {
             // Memory only: nothing to write, so nothing is ever dirty.
             _ if !self.has_backend => State::Clean,
             Some(State::Writing { .. }) => State::Writing { again: true },
+            // A change made here (the Store API) to a credential a refresh
+            // owns stays owned: written under the lock, never by a flush.
+            Some(State::Held) => State::Held,
+            Some(State::Unsent { base }) => State::Unsent { base },
             _ => State::Dirty,
         };
+        let owned = self.entries.get(&key).is_some_and(|e| e.owned);
         let payload = record.payload.clone();
         self.epoch = self.epoch.wrapping_add(1);
         self.insert(kind, key.clone(), Some(record), state, now);
+        if owned {
+            if let Some(e) = self.entries.get_mut(&key) {
+                e.owned = true;
+            }
+        }
         self.touch(kind, &key);
         self.evict(Some(&key));
         payload
@@ -506,7 +530,7 @@ impl<P: Payload> StoreCore<P> {
         let dirty: Vec<String> = self
             .entries
             .iter()
-            .filter(|(_, e)| e.state == State::Dirty)
+            .filter(|(_, e)| e.state == State::Dirty && !e.owned)
             .map(|(k, _)| k.clone())
             .collect();
         let mut writes = Vec::with_capacity(dirty.len());
@@ -559,6 +583,7 @@ impl<P: Payload> StoreCore<P> {
         };
         entry.state = match entry.state {
             State::Writing { again: false } if ok => State::Clean,
+            State::Writing { .. } if entry.owned => State::Held,
             State::Writing { .. } => State::Dirty,
             other => other,
         };
@@ -579,7 +604,11 @@ impl<P: Payload> StoreCore<P> {
         self.put(kind, id, record, now);
         if self.has_backend {
             if let Some(entry) = self.entries.get_mut(&kind.key(id)) {
-                if entry.state == State::Dirty {
+                entry.owned = true;
+                if matches!(
+                    entry.state,
+                    State::Dirty | State::Held | State::Unsent { .. }
+                ) {
                     entry.state = State::Held;
                 }
             }
@@ -588,12 +617,13 @@ impl<P: Payload> StoreCore<P> {
 
     /// An unsent credential is about to be written under the lock again:
     /// the update count it was built on, if it was unsent.
-    pub fn hold(&mut self, kind: Kind, id: &str) -> Option<i64> {
+    pub fn hold(&mut self, kind: Kind, id: &str) -> Option<u64> {
         let entry = self.entries.get_mut(&kind.key(id))?;
         let State::Unsent { base } = entry.state else {
             return None;
         };
         entry.state = State::Held;
+        entry.owned = true;
         Some(base)
     }
 
@@ -607,22 +637,54 @@ impl<P: Payload> StoreCore<P> {
         entry.state = match entry.state {
             State::Writing { again: false } if ok => {
                 entry.checked_at = now;
+                entry.owned = false;
                 State::Clean
             }
-            State::Writing { again: false } => State::Held,
-            State::Writing { again: true } => State::Dirty,
+            // Changed meanwhile: the refresh sends the newer one.
+            State::Writing { .. } => State::Held,
             other => other,
         };
     }
 
     /// The refresh's lease ran out before its write landed (see
-    /// `State::Unsent`); `base` is the update count it was built on.
-    pub fn unsent(&mut self, key: &str, base: i64) {
+    /// `State::Unsent`); `base` is the fingerprint of the record it was
+    /// built on.
+    pub fn unsent(&mut self, key: &str, base: u64) {
         if let Some(entry) = self.entries.get_mut(key) {
-            if entry.state == State::Held {
+            if entry.owned && matches!(entry.state, State::Held | State::Dirty) {
                 entry.state = State::Unsent { base };
             }
         }
+    }
+
+    /// A look at the backend failed: asked again after the interval, not on
+    /// every call (as `reread` does for a failed read).
+    pub fn mark_checked(&mut self, kind: Kind, id: &str, now: u64) {
+        if let Some(e) = self.entries.get_mut(&kind.key(id)) {
+            e.checked_at = now;
+        }
+    }
+
+    /// The fingerprint of the record an unsent credential was built on.
+    pub fn unsent_base(&self, kind: Kind, id: &str) -> Option<u64> {
+        match self.entries.get(&kind.key(id))?.state {
+            State::Unsent { base } => Some(base),
+            _ => None,
+        }
+    }
+
+    /// An owned credential whose key a flush is writing right now (it took
+    /// the record before the refresh put its own).
+    pub fn owned_in_flight(&self, kind: Kind, id: &str) -> bool {
+        self.entries
+            .get(&kind.key(id))
+            .is_some_and(|e| e.owned && matches!(e.state, State::Writing { .. }))
+    }
+
+    /// A bounded record (OAuth, MP session) was used: it keeps its place
+    /// in the LRU, as a Store-API hit does.
+    pub fn touch_user(&mut self, kind: Kind, id: &str) {
+        self.touch(kind, &kind.key(id));
     }
 
     /// Whether a credential here was never written (see `State::Unsent`).
@@ -740,6 +802,7 @@ impl<P: Payload> StoreCore<P> {
             written: self.epoch,
             checked_at: now,
             view: None,
+            owned: false,
         };
         if self.entries.insert(key, entry).is_none() {
             match kind {

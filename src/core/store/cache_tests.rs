@@ -735,3 +735,108 @@ fn the_users_bound_keeps_the_user_read_most_recently() {
         Lookup::Hit(_)
     ));
 }
+
+/// A credential put under a refresh's lock whose write fails for the whole
+/// lease: `base_info` is what the backend held when it was built.
+fn make_unsent(s: &mut Core, kind: Kind, id: &str, base_info: &str, info: &str, now: u64) {
+    s.loaded(kind, id, Some(&enc(kind, base_info)), s.epoch(), now)
+        .unwrap();
+    let base = fingerprint(s.record(kind, id, now));
+    s.put_held(kind, id, R::from_info(kind, info, now).unwrap(), now);
+    let w = s.write_now(kind, id, now).unwrap();
+    s.held_write_done(&w.key, false, now);
+    s.unsent(&w.key, base);
+    assert!(s.is_unsent(kind, id));
+}
+
+#[test]
+fn an_unsent_credential_is_kept_only_while_the_backend_holds_what_it_was_built_on() {
+    let global_base = r#"{"accessToken":"BASE","accessTokenExpiresAt":7200000,"expiresAt":7200000,"modifyDate":50,"count":7}"#;
+    let ours = r#"{"accessToken":"OURS","accessTokenExpiresAt":7200000,"expiresAt":7200000,"modifyDate":100,"count":8}"#;
+    let oauth_base = r#"{"access_token":"BASE","refresh_token":"R0","openid":"o","accessTokenExpiresAt":7200000,"modifyDate":50}"#;
+    let oauth_ours = r#"{"access_token":"OURS","refresh_token":"R1","openid":"o","accessTokenExpiresAt":7200000,"modifyDate":100}"#;
+    for (kind, id, base, ours, theirs) in [
+        // A wechat-jssdk process writing from its own older copy (a lower
+        // count), or a save without a count.
+        (
+            Kind::Global,
+            "",
+            global_base,
+            ours,
+            r#"{"accessToken":"THEIRS","accessTokenExpiresAt":7200000,"expiresAt":7200000,"modifyDate":5000,"count":4}"#,
+        ),
+        (
+            Kind::Global,
+            "",
+            global_base,
+            ours,
+            r#"{"accessToken":"THEIRS","accessTokenExpiresAt":7200000,"expiresAt":7200000,"modifyDate":5000}"#,
+        ),
+        // OAuth records keep no count: a user re-authorised elsewhere.
+        (
+            Kind::OAuth,
+            "u",
+            oauth_base,
+            oauth_ours,
+            r#"{"access_token":"THEIRS","refresh_token":"R2","openid":"o","accessTokenExpiresAt":7200000,"modifyDate":5000}"#,
+        ),
+    ] {
+        let mut s = core(10);
+        make_unsent(&mut s, kind, id, base, ours, 100);
+        // Nobody wrote: ours stays.
+        let same = s.reread(kind, id, Ok(Some(&enc(kind, base))), s.epoch(), 200);
+        assert_eq!(same, Reread::Kept, "{theirs}");
+        assert!(s.is_unsent(kind, id));
+        // Someone wrote, whatever their count or clock: theirs is adopted.
+        let out = s.reread(kind, id, Ok(Some(&enc(kind, theirs))), s.epoch(), 300);
+        assert_eq!(out, Reread::Adopted, "{theirs}");
+        assert!(!s.is_unsent(kind, id));
+    }
+}
+
+#[test]
+fn a_credential_put_while_a_flush_writes_its_key_is_never_sent_by_a_later_flush() {
+    let mut s = core(10);
+    // updateGlobalToken made the record dirty; its flush is being written.
+    s.save(Kind::Global, "", r#"{"note":"x"}"#, false, 0)
+        .unwrap();
+    assert_eq!(s.flush_batch(0).len(), 1);
+    // A refresh under the lock stores its fresh token now.
+    let fresh = R::from_info(
+        Kind::Global,
+        r#"{"accessToken":"FRESH","accessTokenExpiresAt":7200000,"expiresAt":7200000,"count":1}"#,
+        1,
+    )
+    .unwrap();
+    s.put_held(Kind::Global, "", fresh, 1);
+    assert!(
+        s.write_now(Kind::Global, "", 1).is_none(),
+        "wait for the flush's write"
+    );
+    // The flush's write fails; no later flush sends the fresh token, and
+    // the refresh can now write it under its lock.
+    s.write_done("global", false, 2);
+    assert!(s.flush_batch(3).is_empty());
+    let w = s
+        .write_now(Kind::Global, "", 3)
+        .expect("the refresh's write");
+    assert!(w.value.unwrap().contains("FRESH"));
+}
+
+#[test]
+fn an_oauth_user_read_by_the_credential_path_keeps_its_place_in_the_lru() {
+    let mut s = core(10);
+    let raw = enc(
+        Kind::OAuth,
+        r#"{"access_token":"a","refresh_token":"r","openid":"o","accessTokenExpiresAt":9000000}"#,
+    );
+    s.loaded(Kind::OAuth, "hot", Some(&raw), 0, 0).unwrap();
+    for i in 0..9 {
+        s.loaded(Kind::OAuth, &format!("cold{i}"), Some(&raw), 0, 0)
+            .unwrap();
+        // What Wechat's OAuth calls do for the user on every request.
+        s.touch_user(Kind::OAuth, "hot");
+    }
+    s.loaded(Kind::OAuth, "new", Some(&raw), 0, 0).unwrap();
+    assert!(s.is_known(Kind::OAuth, "hot"));
+}

@@ -10,7 +10,7 @@ pub mod meta;
 pub mod payload;
 pub mod record;
 
-pub use cache::{Incoming, Lookup, Reread, StoreConfig, StoreCore, Write};
+pub use cache::{fingerprint, Incoming, Lookup, Reread, StoreConfig, StoreCore, Write};
 pub use keyed::Handle;
 pub use payload::Payload;
 pub use record::{Kind, Record};

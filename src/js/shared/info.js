@@ -37,6 +37,8 @@ export function infoParts(info) {
   } catch (err) {
     throw codedError('BAD_INPUT', 'info cannot be stored as JSON: ' + ((err && err.message) || err), { cause: err });
   }
+  // A top-level toJSON that gives no object leaves nothing to store.
+  if (copy === OMIT) throw codedError('BAD_INPUT', 'info must be an object (its toJSON gave nothing JSON can hold)');
   return { text: infoText(copy), copy: seen.plain ? copy : undefined };
 }
 
@@ -73,9 +75,13 @@ function put(out, k, v) {
  * object that is not a plain one. BigInt and nesting past 64 throw.
  */
 function copyJson(value, key, depth, seen) {
-  if (value !== null && (typeof value === 'object' || typeof value === 'function') && typeof value.toJSON === 'function') {
-    seen.plain = false;
-    value = value.toJSON(key);
+  // As JSON.stringify: objects and BigInts may have a toJSON (read once).
+  if ((value !== null && (typeof value === 'object' || typeof value === 'function')) || typeof value === 'bigint') {
+    const toJSON = value.toJSON;
+    if (typeof toJSON === 'function') {
+      seen.plain = false;
+      value = toJSON.call(value, key);
+    }
   }
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') {
