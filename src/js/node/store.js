@@ -161,7 +161,7 @@ export class Store {
     return handled(this._driver.run(this._core.startFlush(Date.now())));
   }
 
-  /** wechat-jssdk's clearStore: forgets its records here and in the backend. App sessions stay (no one is logged out). */
+  /** wechat-jssdk's clearStore: forgets credentials and signatures here and in the backend; app sessions and MP sessions stay (no one is logged out, no decrypt breaks). */
   clearStore() {
     return handled(this._driver.run(this._core.startClear(Date.now())));
   }
