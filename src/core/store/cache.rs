@@ -4,6 +4,7 @@ use super::keyed::{Handle, Keyed};
 use super::payload::Payload;
 use super::record::{check_id, Kind, Record};
 use crate::core::error::{Error, ErrorCode};
+use std::collections::BTreeMap;
 
 /// How long a signature's miss is remembered before the backend is asked again.
 const MISS_MS: u64 = 1_000;
@@ -74,10 +75,9 @@ enum State {
     /// never flushed, and kept over the backend's record only while that
     /// record is still the one it was built on (`base`: its fingerprint;
     /// any write since, by anyone, changes it). It is written again under
-    /// the lock at the next recheck (`is_unsent`).
-    Unsent {
-        base: u64,
-    },
+    /// the lock at the next recheck (`is_unsent`). The fingerprint lives
+    /// in `StoreCore::unsent_bases`, so every entry stays small.
+    Unsent,
 }
 
 /// A record's identity for "has anyone written it since": a hash of its
@@ -137,6 +137,9 @@ pub struct StoreCore<P> {
     epoch: u32,
     last_flush: u64,
     destroyed: bool,
+    /// For each `State::Unsent` entry, the fingerprint of the record it was
+    /// built on.
+    unsent_bases: BTreeMap<String, u64>,
 }
 
 impl<P: Payload> StoreCore<P> {
@@ -153,6 +156,7 @@ impl<P: Payload> StoreCore<P> {
             epoch: 0,
             last_flush: now,
             destroyed: false,
+            unsent_bases: BTreeMap::new(),
         }
     }
 
@@ -369,7 +373,8 @@ impl<P: Payload> StoreCore<P> {
                 .and_then(|r| r.meta.creds.as_ref())
                 .map_or(0, |c| c.modified_at);
             let theirs = fresh.meta.creds.as_ref().map_or(0, |c| c.modified_at);
-            if let State::Unsent { base } = entry.state {
+            if entry.state == State::Unsent {
+                let base = self.unsent_bases.get(&key).copied().unwrap_or(0);
                 // Not clocks nor counts (other writers keep neither in step):
                 // the backend still holds exactly what ours was built on.
                 if fingerprint(Some(&fresh)) == base {
@@ -464,7 +469,7 @@ impl<P: Payload> StoreCore<P> {
             // A change made here (the Store API) to a credential a refresh
             // owns stays owned: written under the lock, never by a flush.
             Some(State::Held) => State::Held,
-            Some(State::Unsent { base }) => State::Unsent { base },
+            Some(State::Unsent) => State::Unsent,
             _ => State::Dirty,
         };
         let owned = self.entries.get(&key).is_some_and(|e| e.owned);
@@ -605,10 +610,7 @@ impl<P: Payload> StoreCore<P> {
         if self.has_backend {
             if let Some(entry) = self.entries.get_mut(&kind.key(id)) {
                 entry.owned = true;
-                if matches!(
-                    entry.state,
-                    State::Dirty | State::Held | State::Unsent { .. }
-                ) {
+                if matches!(entry.state, State::Dirty | State::Held | State::Unsent) {
                     entry.state = State::Held;
                 }
             }
@@ -618,10 +620,12 @@ impl<P: Payload> StoreCore<P> {
     /// An unsent credential is about to be written under the lock again:
     /// the update count it was built on, if it was unsent.
     pub fn hold(&mut self, kind: Kind, id: &str) -> Option<u64> {
-        let entry = self.entries.get_mut(&kind.key(id))?;
-        let State::Unsent { base } = entry.state else {
+        let key = kind.key(id);
+        let entry = self.entries.get_mut(&key)?;
+        if entry.state != State::Unsent {
             return None;
-        };
+        }
+        let base = self.unsent_bases.remove(&key).unwrap_or(0);
         entry.state = State::Held;
         entry.owned = true;
         Some(base)
@@ -652,7 +656,8 @@ impl<P: Payload> StoreCore<P> {
     pub fn unsent(&mut self, key: &str, base: u64) {
         if let Some(entry) = self.entries.get_mut(key) {
             if entry.owned && matches!(entry.state, State::Held | State::Dirty) {
-                entry.state = State::Unsent { base };
+                entry.state = State::Unsent;
+                self.unsent_bases.insert(key.to_owned(), base);
             }
         }
     }
@@ -668,7 +673,7 @@ impl<P: Payload> StoreCore<P> {
     /// The fingerprint of the record an unsent credential was built on.
     pub fn unsent_base(&self, kind: Kind, id: &str) -> Option<u64> {
         match self.entries.get(&kind.key(id))?.state {
-            State::Unsent { base } => Some(base),
+            State::Unsent => self.unsent_bases.get(&kind.key(id)).copied(),
             _ => None,
         }
     }
@@ -691,7 +696,7 @@ impl<P: Payload> StoreCore<P> {
     pub fn is_unsent(&self, kind: Kind, id: &str) -> bool {
         self.entries
             .get(&kind.key(id))
-            .is_some_and(|e| matches!(e.state, State::Unsent { .. }))
+            .is_some_and(|e| e.state == State::Unsent)
     }
 
     /// When the periodic flush is due next, if there is one.
