@@ -391,7 +391,10 @@ impl VerifyTask {
 
 #[path = "sessions_list.rs"]
 mod list;
+#[path = "sessions_revoke.rs"]
+mod revoke;
 #[path = "sessions_write.rs"]
 mod write;
 pub(crate) use list::ListTask;
-pub(crate) use write::{LoginTask, RevokeTask};
+pub(crate) use revoke::RevokeTask;
+pub(crate) use write::LoginTask;

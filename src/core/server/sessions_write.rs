@@ -1,9 +1,8 @@
-//! The writing half of app sessions: `login` and the revokes. Each change
-//! to a user's sessions runs under `lock:user:<openid>` and reads the
-//! user's index inside it, so two of them (in one process or many) never
-//! build on the same old index.
+//! The writing half of app sessions: `login`, and the locked section the
+//! revokes share (sessions_revoke.rs). Each change to a user's sessions
+//! runs under `lock:user:<openid>` and reads the user's index inside it, so
+//! two of them (in one process or many) never build on the same old index.
 
-use super::list::SessionReads;
 use super::{
     decoded, index_text, listed, no_wechat, read, settle, unauthorized, user_lock, write_now,
     MAX_SESSIONS_PER_USER,
@@ -14,15 +13,15 @@ use crate::core::server::io::{Answer, Io, Out};
 use crate::core::server::{wechat, Cx, Event, Next};
 use crate::core::store::record::{json_str, object_text, MAX_INFO_LEN};
 use crate::core::store::{Kind, Payload, Record};
-use crate::core::wxcrypt::{base64url, is_token_shaped, token_hash};
+use crate::core::wxcrypt::{base64url, token_hash};
 
 /// One I/O of a batch, with the record it writes (settled once answered).
-type Batched = (Io, Option<(Kind, String)>);
+pub(super) type Batched = (Io, Option<(Kind, String)>);
 
 /// The part every locked section shares: the guard, the writes in flight
 /// and the result to hand back once the lock is released.
 #[derive(Default)]
-struct Section {
+pub(super) struct Section {
     guard: Option<Guard>,
     /// What each I/O of the batch in flight wrote, by its index (None for
     /// deletes, which need no settling).
@@ -33,14 +32,14 @@ struct Section {
 }
 
 impl Section {
-    fn lock<P: Payload>(&mut self, cx: &mut Cx<P>, openid: &str) -> Step {
+    pub(super) fn lock<P: Payload>(&mut self, cx: &mut Cx<P>, openid: &str) -> Step {
         let mut guard = Guard::new(user_lock(openid), cx);
         let step = guard.acquire(cx);
         self.guard = Some(guard);
         step
     }
 
-    fn answered<P: Payload>(&mut self, cx: &mut Cx<P>, answer: Answer) -> Step {
+    pub(super) fn answered<P: Payload>(&mut self, cx: &mut Cx<P>, answer: Answer) -> Step {
         match self.guard.as_mut() {
             Some(g) => g.answered(cx, answer),
             None => Step::Failed(unauthorized("lost lock")),
@@ -48,12 +47,12 @@ impl Section {
     }
 
     /// Whether the lock still holds long enough for the section's writes.
-    fn lease_lasts<P: Payload>(&self, cx: &Cx<P>) -> bool {
+    pub(super) fn lease_lasts<P: Payload>(&self, cx: &Cx<P>) -> bool {
         self.guard.as_ref().is_some_and(|g| g.lease_lasts(cx))
     }
 
     /// Sends a batch; None when there is nothing to send.
-    fn send<P>(&mut self, ios: Vec<Batched>) -> Option<Next<P>> {
+    pub(super) fn send<P>(&mut self, ios: Vec<Batched>) -> Option<Next<P>> {
         if ios.is_empty() {
             return None;
         }
@@ -64,7 +63,7 @@ impl Section {
     }
 
     /// One answer of the batch; true once all are in.
-    fn landed<P: Payload>(&mut self, cx: &mut Cx<P>, i: usize, answer: Answer) -> bool {
+    pub(super) fn landed<P: Payload>(&mut self, cx: &mut Cx<P>, i: usize, answer: Answer) -> bool {
         if let Some(Some((kind, id))) = self.writes.get(i).cloned() {
             settle(cx, kind, &id);
         }
@@ -76,7 +75,11 @@ impl Section {
     }
 
     /// Releases the lock (the I/O to perform, if any) and keeps `result`.
-    fn finish<P: Payload>(&mut self, cx: &mut Cx<P>, result: Result<String, Error>) -> Option<Io> {
+    pub(super) fn finish<P: Payload>(
+        &mut self,
+        cx: &mut Cx<P>,
+        result: Result<String, Error>,
+    ) -> Option<Io> {
         self.outcome = Some(match self.failure.take() {
             Some(e) => Err(e),
             None => result,
@@ -84,7 +87,7 @@ impl Section {
         self.guard.as_mut().and_then(|g| g.release(cx))
     }
 
-    fn done<P>(&mut self) -> Next<P> {
+    pub(super) fn done<P>(&mut self) -> Next<P> {
         Next::Done(
             self.outcome
                 .take()
@@ -95,7 +98,7 @@ impl Section {
 }
 
 /// The user's lock ran too long to write under it safely: nothing written.
-fn lapsed() -> Error {
+pub(super) fn lapsed() -> Error {
     Error::new(
         ErrorCode::Timeout,
         "the store was too slow: the user's lock could lapse before the write; nothing was written",
@@ -103,7 +106,7 @@ fn lapsed() -> Error {
 }
 
 /// A record to write, with what the batch settles once it is answered.
-fn set_io<P: Payload>(
+pub(super) fn set_io<P: Payload>(
     cx: &mut Cx<P>,
     kind: Kind,
     id: &str,
@@ -114,7 +117,7 @@ fn set_io<P: Payload>(
 }
 
 /// Deletes a session everywhere: memory now, the backend in the batch.
-fn delete_io<P: Payload>(cx: &mut Cx<P>, hash: &str) -> Option<Batched> {
+pub(super) fn delete_io<P: Payload>(cx: &mut Cx<P>, hash: &str) -> Option<Batched> {
     cx.store.remove_now(Kind::AppSession, hash);
     cx.settings.has_backend.then(|| {
         (
@@ -329,228 +332,4 @@ fn exchanged(answer: Answer) -> Result<(String, String, Option<String>), Error> 
         ));
     }
     Ok((openid, key, text("unionid")))
-}
-
-/// `revoke(token)` (one session) and `revokeUser(openid)` (all of theirs,
-/// answering how many of them were live).
-pub(crate) struct RevokeTask<P> {
-    /// One session's hash, or None: every session of `openid`.
-    hash: Option<String>,
-    openid: String,
-    revoked: usize,
-    st: RevokeSt,
-    section: Section,
-    /// revokeUser: the index read under the lock, while its sessions are read.
-    index: Option<Record<P>>,
-    reads: Option<SessionReads<P>>,
-}
-
-#[derive(Debug, PartialEq, Eq)]
-enum RevokeSt {
-    /// Revoke one: whose session is it?
-    ReadingSession,
-    Locking,
-    ReadingIndex,
-    /// revokeUser: which of the listed sessions are live?
-    ReadingSessions,
-    Writing,
-    Unlocking,
-}
-
-impl<P: Payload> RevokeTask<P> {
-    pub fn session(token: &str) -> Result<RevokeTask<P>, Error> {
-        if !is_token_shaped(token) {
-            return Err(unauthorized("the token is missing or malformed"));
-        }
-        let hash = Some(token_hash(token));
-        Ok(RevokeTask {
-            hash,
-            openid: String::new(),
-            revoked: 0,
-            st: RevokeSt::ReadingSession,
-            section: Section::default(),
-            index: None,
-            reads: None,
-        })
-    }
-
-    pub fn user(openid: String) -> RevokeTask<P> {
-        RevokeTask {
-            hash: None,
-            openid,
-            revoked: 0,
-            st: RevokeSt::Locking,
-            section: Section::default(),
-            index: None,
-            reads: None,
-        }
-    }
-
-    pub fn resume(&mut self, cx: &mut Cx<P>, event: Event<P>) -> Next<P> {
-        let (i, answer) = match event {
-            Event::Start => return self.start(cx),
-            Event::Io(i, answer) => (i, answer),
-            Event::Flight(_) => {
-                return Next::Done(Err(unauthorized("a revoke step arrived out of order")))
-            }
-        };
-        match self.st {
-            RevokeSt::ReadingSession => match decoded(Kind::AppSession, answer, cx.now) {
-                Ok(session) => self.owner(cx, session),
-                Err(e) => Next::Done(Err(e)),
-            },
-            RevokeSt::Locking => {
-                let step = self.section.answered(cx, answer);
-                self.locked(cx, step)
-            }
-            RevokeSt::ReadingIndex => match decoded(Kind::SessionIndex, answer, cx.now) {
-                Ok(index) => self.indexed(cx, index),
-                Err(e) => self.finish(cx, Err(e)),
-            },
-            RevokeSt::ReadingSessions => {
-                let now = cx.now;
-                let all_in = self
-                    .reads
-                    .as_mut()
-                    .is_none_or(|r| r.answered(i, answer, now));
-                if all_in {
-                    self.counted(cx)
-                } else {
-                    Next::Pending
-                }
-            }
-            RevokeSt::Writing => {
-                if !self.section.landed(cx, i, answer) {
-                    return Next::Pending;
-                }
-                let count = self.count();
-                self.finish(cx, Ok(count))
-            }
-            RevokeSt::Unlocking => self.section.done(),
-        }
-    }
-
-    fn start(&mut self, cx: &mut Cx<P>) -> Next<P> {
-        let Some(hash) = self.hash.clone() else {
-            let step = self.section.lock(cx, &self.openid.clone());
-            return self.locked(cx, step);
-        };
-        match read(cx, Kind::AppSession, &hash) {
-            Ok(session) => self.owner(cx, session),
-            Err(io) => Next::Io(io),
-        }
-    }
-
-    /// The session's user, whose lock orders this revoke against a renewal.
-    fn owner(&mut self, cx: &mut Cx<P>, session: Option<Record<P>>) -> Next<P> {
-        let Some(openid) = session.as_ref().and_then(|s| super::text_of(s, "openid")) else {
-            // Unknown, expired or already revoked: nothing to do.
-            return Next::Done(Ok(Out::Reply("0".to_owned())));
-        };
-        self.openid = openid;
-        let step = self.section.lock(cx, &self.openid.clone());
-        self.locked(cx, step)
-    }
-
-    fn locked(&mut self, cx: &mut Cx<P>, step: Step) -> Next<P> {
-        match step {
-            Step::Held => match read(cx, Kind::SessionIndex, &self.openid) {
-                Ok(index) => self.indexed(cx, index),
-                Err(io) => {
-                    self.st = RevokeSt::ReadingIndex;
-                    Next::Io(io)
-                }
-            },
-            Step::Io(io) => {
-                self.st = RevokeSt::Locking;
-                Next::Io(io)
-            }
-            Step::Failed(e) => Next::Done(Err(e)),
-        }
-    }
-
-    fn count(&self) -> String {
-        self.revoked.to_string()
-    }
-
-    /// The index, read under the lock. revokeUser first reads the sessions
-    /// it lists, to answer how many were live (expired ones still go).
-    fn indexed(&mut self, cx: &mut Cx<P>, index: Option<Record<P>>) -> Next<P> {
-        if self.hash.is_some() {
-            return self.write(cx, index);
-        }
-        let (reads, ios) = SessionReads::start(cx, index.as_ref());
-        self.reads = Some(reads);
-        self.index = index;
-        match ios {
-            Some(ios) => {
-                self.st = RevokeSt::ReadingSessions;
-                Next::Many(ios)
-            }
-            None => self.counted(cx),
-        }
-    }
-
-    fn counted(&mut self, cx: &mut Cx<P>) -> Next<P> {
-        let now = cx.now;
-        let live = match self.reads.take().map(|mut r| r.live(now).map(|l| l.len())) {
-            Some(Ok(n)) => n,
-            Some(Err(e)) => return self.finish(cx, Err(e)),
-            None => 0,
-        };
-        self.revoked = live;
-        let index = self.index.take();
-        self.write(cx, index)
-    }
-
-    /// Deletes the session(s) and writes the index without them. The user's
-    /// MP session stays: its session_key still decrypts their data.
-    fn write(&mut self, cx: &mut Cx<P>, index: Option<Record<P>>) -> Next<P> {
-        if !self.section.lease_lasts(cx) {
-            return self.finish(cx, Err(lapsed()));
-        }
-        let mut sessions = listed(index.as_ref());
-        let gone: Vec<String> = match &self.hash {
-            Some(hash) => {
-                // One session, read live before the lock was taken.
-                self.revoked = 1;
-                vec![hash.clone()]
-            }
-            // revokeUser: `revoked` is the live count, set by `counted`.
-            None => sessions.iter().map(|(h, _)| h.clone()).collect(),
-        };
-        sessions.retain(|(h, _)| !gone.contains(h));
-        let mut ios: Vec<_> = gone.iter().filter_map(|h| delete_io(cx, h)).collect();
-        if index.is_some() {
-            match set_io(
-                cx,
-                Kind::SessionIndex,
-                &self.openid.clone(),
-                &index_text(&self.openid, &sessions),
-            ) {
-                Ok(io) => ios.extend(io),
-                Err(e) => return self.finish(cx, Err(e)),
-            }
-        }
-        match self.section.send(ios) {
-            Some(next) => {
-                self.st = RevokeSt::Writing;
-                next
-            }
-            None => {
-                let count = self.count();
-                self.finish(cx, Ok(count))
-            }
-        }
-    }
-
-    fn finish(&mut self, cx: &mut Cx<P>, result: Result<String, Error>) -> Next<P> {
-        match self.section.finish(cx, result) {
-            Some(io) => {
-                self.st = RevokeSt::Unlocking;
-                Next::Io(io)
-            }
-            None => self.section.done(),
-        }
-    }
 }
