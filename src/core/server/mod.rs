@@ -23,6 +23,8 @@ mod wechat_tasks;
 #[cfg(test)]
 mod refresh_fault_tests;
 #[cfg(test)]
+mod refresh_owned_tests;
+#[cfg(test)]
 mod session_race_tests;
 #[cfg(test)]
 mod session_tests;

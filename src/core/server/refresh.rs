@@ -84,6 +84,10 @@ pub(crate) struct RefreshTask {
     last_error: Option<Error>,
     /// The fingerprint of the record this refresh's write is built on.
     base: u64,
+    /// The fingerprint of what the last read under the lock found.
+    read_fp: u64,
+    /// The fingerprint of what the last write sent.
+    sent_fp: u64,
 }
 
 impl RefreshTask {
@@ -113,6 +117,8 @@ impl RefreshTask {
             outcome: None,
             last_error: None,
             base: 0,
+            read_fp: 0,
+            sent_fp: 0,
         }
     }
 
@@ -156,6 +162,17 @@ impl RefreshTask {
                     return self.finish(Err(e.clone()));
                 }
                 let (kind, id) = self.which.record();
+                // What the backend holds, as read under the lock: the base a
+                // write built now stands on (memory may hold local changes).
+                let now = cx.now;
+                let seen = answer
+                    .as_ref()
+                    .ok()
+                    .copied()
+                    .flatten()
+                    .and_then(|raw| Record::<P>::decode(kind, raw).ok())
+                    .filter(|r| !r.is_expired(now));
+                self.read_fp = fingerprint(seen.as_ref());
                 cx.store.reread(kind, id, answer, epoch, cx.now);
                 self.decide(cx, cfg)
             }
@@ -163,6 +180,16 @@ impl RefreshTask {
             (St::Writing { key, slot }, Event::Io(_, answer)) => {
                 cx.store.held_write_done(&key, answer.is_ok(), cx.now);
                 if answer.is_ok() {
+                    let (kind, id) = self.which.record();
+                    if cx.store.is_held(kind, id) {
+                        // Changed here while written: ours landed, the
+                        // change goes out under this lock or at the recheck.
+                        self.base = self.sent_fp;
+                        if self.lease_lasts(cx, cfg, 0) {
+                            return self.send(cx, slot);
+                        }
+                        cx.store.unsent(&key, self.base);
+                    }
                     return self.finish(Ok(slot));
                 }
                 // Sent again only while the lock is ours (no flush sends a
@@ -456,10 +483,7 @@ impl RefreshTask {
         let base = cx.store.record(kind, id, now).cloned();
         // What the backend held when ours was built: for an unsent record
         // here (a ticket on an unsent token) the record it was built on.
-        self.base = cx
-            .store
-            .unsent_base(kind, id)
-            .unwrap_or_else(|| fingerprint(base.as_ref()));
+        self.base = cx.store.unsent_base(kind, id).unwrap_or(self.read_fp);
         let patch = match &self.which {
             Which::OAuth(_) => oauth_info,
             which => {
@@ -494,6 +518,7 @@ impl RefreshTask {
     fn send<P: Payload>(&mut self, cx: &mut Cx<P>, slot: Slot) -> Next<P> {
         let (kind, id) = self.which.record();
         let id = id.to_owned();
+        self.sent_fp = fingerprint(cx.store.record(kind, &id, cx.now));
         match cx.store.write_now(kind, &id, cx.now) {
             Some(w) => {
                 let value = w.value.unwrap_or_default();

@@ -135,6 +135,8 @@ pub struct StoreCore<P> {
     /// For each `State::Unsent` entry, the fingerprint of the record it was
     /// built on.
     unsent_bases: BTreeMap<String, u64>,
+    /// Owned entries a flush is writing: the fingerprint of what it sends.
+    in_flight: BTreeMap<String, u64>,
 }
 
 impl<P: Payload> StoreCore<P> {
@@ -152,6 +154,7 @@ impl<P: Payload> StoreCore<P> {
             last_flush: now,
             destroyed: false,
             unsent_bases: BTreeMap::new(),
+            in_flight: BTreeMap::new(),
         }
     }
 
@@ -510,7 +513,20 @@ impl<P: Payload> StoreCore<P> {
         };
         entry.state = match entry.state {
             State::Writing { again: false } if ok => State::Clean,
-            State::Writing { .. } if entry.owned => State::Held,
+            State::Writing { .. } if entry.owned => {
+                let sent = self.in_flight.remove(key);
+                match self.unsent_bases.get_mut(key) {
+                    // Its refresh has finished: published at the recheck,
+                    // judged against what this flush left there.
+                    Some(base) => {
+                        if let (true, Some(fp)) = (ok, sent) {
+                            *base = fp;
+                        }
+                        State::Unsent
+                    }
+                    None => State::Held,
+                }
+            }
             State::Writing { .. } => State::Dirty,
             other => other,
         };
@@ -552,6 +568,9 @@ impl<P: Payload> StoreCore<P> {
     /// backend is cleared by its own `clear`); what `Kind::survives_clear`
     /// names stays.
     pub fn clear(&mut self) {
+        // Credentials never survive a clear: nothing of theirs is pending.
+        self.unsent_bases.clear();
+        self.in_flight.clear();
         let sessions: Vec<String> = self
             .entries
             .iter()

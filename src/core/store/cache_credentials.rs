@@ -30,7 +30,9 @@ impl<P: Payload> StoreCore<P> {
     ) -> Reread {
         let key = kind.key(id);
         if let Some(entry) = self.entries.get_mut(&key) {
-            if entry.written > epoch {
+            // An unsent entry is judged by its base below, whatever was
+            // changed here meanwhile.
+            if entry.written > epoch && entry.state != State::Unsent {
                 return Reread::Kept;
             }
             // Checked now, whatever the answer: a backend that is down is
@@ -69,6 +71,7 @@ impl<P: Payload> StoreCore<P> {
                 return Reread::Kept;
             }
         }
+        self.unsent_bases.remove(&key);
         self.insert(kind, key, Some(fresh), State::Clean, now);
         Reread::Adopted
     }
@@ -92,7 +95,18 @@ impl<P: Payload> StoreCore<P> {
     /// A credential a refresh fetched under its lock: served at once,
     /// written only by that refresh (see `State::Held`).
     pub fn put_held(&mut self, kind: Kind, id: &str, record: Record<P>, now: u64) {
+        let key = kind.key(id);
+        if let Some(e) = self.entries.get(&key) {
+            if e.state == (State::Writing { again: false }) && !e.owned {
+                // A flush is writing what was here before: remember what,
+                // so an unsent base can be judged against it.
+                self.in_flight
+                    .insert(key.clone(), fingerprint(e.record.as_ref()));
+            }
+        }
         self.put(kind, id, record, now);
+        // Its base, if it was unsent, was taken by the refresh already.
+        self.unsent_bases.remove(&key);
         if self.has_backend {
             if let Some(entry) = self.entries.get_mut(&kind.key(id)) {
                 entry.owned = true;
@@ -144,6 +158,9 @@ impl<P: Payload> StoreCore<P> {
             if entry.owned && matches!(entry.state, State::Held | State::Dirty) {
                 entry.state = State::Unsent;
                 self.unsent_bases.insert(key.to_owned(), base);
+            } else if entry.owned && matches!(entry.state, State::Writing { .. }) {
+                // A flush is writing the key: Unsent once it is answered.
+                self.unsent_bases.insert(key.to_owned(), base);
             }
         }
     }
@@ -170,6 +187,13 @@ impl<P: Payload> StoreCore<P> {
         self.entries
             .get(&kind.key(id))
             .is_some_and(|e| e.owned && matches!(e.state, State::Writing { .. }))
+    }
+
+    /// Whether a refresh's credential was changed here while written.
+    pub fn is_held(&self, kind: Kind, id: &str) -> bool {
+        self.entries
+            .get(&kind.key(id))
+            .is_some_and(|e| e.owned && e.state == State::Held)
     }
 
     /// Whether a credential here was never written (see `State::Unsent`).

@@ -1,0 +1,259 @@
+//! Credentials a refresh owns under its lock while the Store API changes
+//! the same record: every acknowledged change is written, a fetched token
+//! is never stranded unwritten, and a publish never lands over a newer one.
+
+use super::io::Out;
+use super::sim::World;
+use super::{Kind, Op, Which};
+
+fn token(force: bool) -> Op<String> {
+    Op::Credential {
+        which: Which::Token,
+        force,
+    }
+}
+
+fn cred(w: &World, tag: usize) -> String {
+    match w.result(tag) {
+        Ok(Out::Cred(s)) => s.value.clone(),
+        other => panic!("expected a credential, got {other:?}"),
+    }
+}
+
+fn update_global(note: &str, flush: bool) -> Op<String> {
+    Op::Save {
+        kind: Kind::Global,
+        id: String::new(),
+        info: format!(r#"{{"note":"{note}"}}"#),
+        made: None,
+        merge: true,
+        flush,
+    }
+}
+
+fn stored(w: &World) -> String {
+    w.backend
+        .get("global")
+        .map(|(v, _)| v.clone())
+        .unwrap_or_default()
+}
+
+/// Runs one ms at a time until `cond` holds (or panics after `limit` ms).
+fn step_until(w: &mut World, limit: u64, mut cond: impl FnMut(&World) -> bool) {
+    let end = w.now + limit;
+    while !cond(w) {
+        assert!(w.now < end, "condition never held");
+        let t = w.now + 1;
+        w.run_until(t);
+    }
+}
+
+/// updateGlobalToken (Save merge flush:true) while the refresh's held
+/// write is in flight. The write lands OK, the entry is left Held+owned
+/// with no one to write it.
+#[test]
+fn an_update_while_the_refresh_writes_is_written_too() {
+    let mut bad = 0;
+    for seed in 0..20 {
+        let mut w = World::new(seed, 1, true);
+        w.call(0, token(false), 0);
+        // Until the refresh's Set has landed in the backend (its answer is
+        // still on the way back).
+        step_until(&mut w, 10_000, |w| {
+            w.writes.get("global").copied().unwrap_or(0) >= 1
+        });
+        let s = w.call(0, update_global("x", true), 0);
+        w.run();
+        let save_ok = w.result(s).is_ok();
+        // Any number of later flushes.
+        for _ in 0..3 {
+            w.call(0, Op::Flush, 0);
+            w.run();
+        }
+        let written = stored(&w).contains("note");
+        let dirty = w.procs[0].core.store().dirty_count();
+        // A later update (flush:true) also resolves.
+        let s2 = w.call(0, update_global("y", true), 0);
+        w.run();
+        let later_written = stored(&w).contains(r#""note":"y""#);
+        if !written {
+            bad += 1;
+        }
+        assert!(save_ok && w.result(s2).is_ok(), "seed {seed}");
+        assert!(
+            later_written,
+            "seed {seed}: a later update written (dirty {dirty})"
+        );
+    }
+    assert_eq!(
+        bad, 0,
+        "{bad} of 20 seeds: an acknowledged updateGlobalToken was never written"
+    );
+}
+
+fn backend_token(w: &World) -> String {
+    let s = stored(w);
+    let i = s.find(r#""accessToken":""#).map(|i| i + 15).unwrap_or(0);
+    s[i..].split('"').next().unwrap_or("").to_owned()
+}
+
+/// the refresh stores its token while a flush is writing the key and
+/// its lease cannot cover a resend (or there is no lock): `unsent` is a
+/// no-op on a Writing entry, the flush's write_done then leaves it
+/// Held+owned: never written, never flushed, never published.
+fn owned_run(can_lock: bool, stall: u64, flush_at: u64) -> (u32, u32) {
+    let (mut stuck, mut hit) = (0, 0);
+    for seed in 0..40 {
+        let mut w = World::new(seed, 2, can_lock);
+        let a = w.call(0, token(false), 0);
+        w.run();
+        let t1 = cred(&w, a);
+        w.call(1, token(false), 0);
+        w.run();
+        w.wechat.stall.insert("/cgi-bin/token".into(), stall);
+        let f = w.call(0, token(true), 0);
+        step_until(&mut w, 100_000, |w| w.wechat.token_fetches >= 2);
+        w.wechat.stall.clear();
+        // updateGlobalToken lands just before the fetch's answer: its flush
+        // takes the key.
+        w.call(0, update_global("x", true), flush_at);
+        w.run();
+        let t2 = cred(&w, f);
+        assert_ne!(t1, t2);
+        if w.procs[0].core.store().dirty_count() == 0 && backend_token(&w) == t2 {
+            continue;
+        }
+        hit += 1;
+        // Ten minutes of traffic on both processes, flushes included.
+        for _ in 0..60 {
+            w.run_until(w.now + 10_000);
+            w.call(0, token(false), 0);
+            w.call(1, token(false), 0);
+            w.call(0, Op::Flush, 0);
+            w.run();
+        }
+        let p0 = w.call(0, token(false), 0);
+        let p1 = w.call(1, token(false), 0);
+        w.run();
+        let (m0, m1) = (cred(&w, p0), cred(&w, p1));
+        let never_stored = !w.backend.values().any(|(v, _)| v.contains(&t2));
+        let _ = (m1, never_stored);
+        if backend_token(&w) != t2 && m0 == t2 {
+            stuck += 1;
+        }
+    }
+    (hit, stuck)
+}
+
+#[test]
+fn without_a_lock_a_token_stored_while_a_flush_writes_the_key_is_written() {
+    let (hit, stuck) = owned_run(false, 1_000, 995);
+    assert!(hit > 0, "the scenario happened");
+    assert_eq!(stuck, 0, "{stuck} of {hit}: a fetched token never written");
+}
+
+#[test]
+fn near_the_lease_end_a_token_stored_while_a_flush_writes_the_key_is_written() {
+    let (hit, stuck) = owned_run(true, 1_820, 1_815);
+    assert!(hit > 0, "the scenario happened");
+    assert_eq!(stuck, 0, "{stuck} of {hit}: a fetched token never written");
+}
+
+/// the publish of an unsent token re-reads under the lock; a Store-API
+/// update of the record during that read makes `reread` answer Kept
+/// (`written > epoch`) before it looks at the fingerprint, and the publish
+/// writes the unsent token over a newer one another process stored.
+#[test]
+fn a_publish_never_writes_over_a_newer_record_despite_local_updates_during_its_read() {
+    publish_run(200);
+}
+
+#[test]
+fn a_publish_never_writes_over_a_newer_record() {
+    publish_run(0);
+}
+
+fn publish_run(saves: u64) {
+    let mut over = 0;
+    for seed in 0..30 {
+        let mut w = World::new(seed, 2, true);
+        w.call(0, token(false), 0);
+        w.run();
+        w.call(1, token(false), 0);
+        w.run();
+        w.fail_sets = Some(0);
+        let f = w.call(0, token(true), 0);
+        w.run();
+        let t2 = cred(&w, f);
+        w.fail_sets = None;
+        // Process 1 replaces the token: T3 is stored, T2 is now the older.
+        let g = w.call(1, token(true), 0);
+        w.run();
+        let t3 = cred(&w, g);
+        assert_eq!(backend_token(&w), t3);
+        w.run_until(w.now + 60_001);
+        // p0's next call publishes; the app updates the record meanwhile.
+        w.call(0, token(false), 0);
+        for i in 0..saves {
+            w.call(0, update_global(&format!("n{i}"), false), i);
+        }
+        w.run();
+        let now_stored = backend_token(&w);
+        if now_stored == t2 {
+            over += 1;
+        }
+    }
+    assert_eq!(
+        over, 0,
+        "{over} of 30 seeds: an older unsent token written over a newer one"
+    );
+}
+
+/// the unsent base is the fingerprint of memory, not of the backend:
+/// a local save not yet flushed (kept over the backend's by its newer
+/// modifyDate, as wechat-jssdk's saves carry) makes them differ, so the
+/// recheck "sees a write" that never happened and drops the new token.
+#[test]
+fn an_unflushed_local_save_does_not_make_the_recheck_drop_the_new_token() {
+    let mut back = 0;
+    for seed in 0..20 {
+        let mut w = World::new(seed, 1, true);
+        let a = w.call(0, token(false), 0);
+        w.run();
+        let t1 = cred(&w, a);
+        let md = w.now + 1;
+        w.call(
+            0,
+            Op::Save {
+                kind: Kind::Global,
+                id: String::new(),
+                info: format!(r#"{{"note":"x","modifyDate":{md}}}"#),
+                made: None,
+                merge: true,
+                flush: false,
+            },
+            0,
+        );
+        w.run();
+        w.fail_sets = Some(0);
+        let f = w.call(0, token(true), 0);
+        w.run();
+        let t2 = cred(&w, f);
+        w.fail_sets = None;
+        let writes_before = w.writes.get("global").copied().unwrap_or(0);
+        w.run_until(w.now + 60_001);
+        let r = w.call(0, token(false), 0);
+        w.run();
+        let served = cred(&w, r);
+        let published = w.writes.get("global").copied().unwrap_or(0) > writes_before;
+        assert!(published, "seed {seed}: T2 published at the recheck");
+        let _ = t2;
+        if served == t1 {
+            back += 1;
+        }
+    }
+    assert_eq!(
+        back, 0,
+        "{back} of 20: back to the replaced token though no one wrote"
+    );
+}
