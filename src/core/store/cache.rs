@@ -398,6 +398,19 @@ impl<P: Payload> StoreCore<P> {
             _ => State::Dirty,
         };
         let owned = self.entries.get(&key).is_some_and(|e| e.owned);
+        // Only the records a refresh can own (global, OAuth) need it.
+        if let Some(e) = self
+            .entries
+            .get(&key)
+            .filter(|_| matches!(kind, Kind::Global | Kind::OAuth))
+        {
+            if e.state == (State::Writing { again: false }) {
+                // A flush is writing what is here now: remember what, so an
+                // unsent base can be judged against it once it lands.
+                let fp = credentials::fingerprint(e.record.as_ref());
+                self.in_flight.insert(key.clone(), fp);
+            }
+        }
         let payload = record.payload.clone();
         self.epoch = self.epoch.wrapping_add(1);
         self.insert(kind, key.clone(), Some(record), state, now);
@@ -511,10 +524,13 @@ impl<P: Payload> StoreCore<P> {
         let Some(entry) = self.entries.get_mut(key) else {
             return;
         };
+        let sent = self.in_flight.remove(key);
         entry.state = match entry.state {
-            State::Writing { again: false } if ok => State::Clean,
+            State::Writing { again: false } if ok => {
+                entry.owned = false;
+                State::Clean
+            }
             State::Writing { .. } if entry.owned => {
-                let sent = self.in_flight.remove(key);
                 match self.unsent_bases.get_mut(key) {
                     // Its refresh has finished: published at the recheck,
                     // judged against what this flush left there.

@@ -96,14 +96,6 @@ impl<P: Payload> StoreCore<P> {
     /// written only by that refresh (see `State::Held`).
     pub fn put_held(&mut self, kind: Kind, id: &str, record: Record<P>, now: u64) {
         let key = kind.key(id);
-        if let Some(e) = self.entries.get(&key) {
-            if e.state == (State::Writing { again: false }) && !e.owned {
-                // A flush is writing what was here before: remember what,
-                // so an unsent base can be judged against it.
-                self.in_flight
-                    .insert(key.clone(), fingerprint(e.record.as_ref()));
-            }
-        }
         self.put(kind, id, record, now);
         // Its base, if it was unsent, was taken by the refresh already.
         self.unsent_bases.remove(&key);
@@ -135,6 +127,7 @@ impl<P: Payload> StoreCore<P> {
     /// refresh to send again. A change made here meanwhile (`again`) is an
     /// ordinary dirty record.
     pub fn held_write_done(&mut self, key: &str, ok: bool, now: u64) {
+        self.in_flight.remove(key);
         let Some(entry) = self.entries.get_mut(key) else {
             return;
         };
