@@ -33,6 +33,8 @@ mod session_user_tests;
 #[cfg(test)]
 mod sim;
 #[cfg(test)]
+mod sim_ops;
+#[cfg(test)]
 mod sim_tests;
 
 use crate::core::error::{Error, ErrorCode};

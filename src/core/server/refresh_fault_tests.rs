@@ -2,42 +2,9 @@
 //! never lost to the one it replaced, never sent by an unlocked flush, and
 //! reaches the other processes once the store takes writes again.
 
-use super::io::Out;
 use super::sim::{World, GRACE_MS};
-use super::{Kind, Op, Which};
-
-fn sign(url: &str) -> Op<String> {
-    Op::Signature {
-        url: url.into(),
-        force: false,
-    }
-}
-
-fn token(force: bool) -> Op<String> {
-    Op::Credential {
-        which: Which::Token,
-        force,
-    }
-}
-
-fn view(w: &World, tag: usize) -> String {
-    match w.result(tag) {
-        Ok(Out::Signature(v)) => v.clone(),
-        other => panic!("expected a signature, got {other:?}"),
-    }
-}
-
-fn cred(w: &World, tag: usize) -> String {
-    match w.result(tag) {
-        Ok(Out::Cred(s)) => s.value.clone(),
-        other => panic!("expected a credential, got {other:?}"),
-    }
-}
-
-/// Whether WeChat still takes this token.
-fn accepted(w: &World, t: &str) -> bool {
-    w.wechat.tokens.iter().any(|(v, u)| v == t && *u > w.now)
-}
+use super::sim_ops::{accepted, cred, sign, sign_forced, stored, token, update_global, view};
+use super::{Op, Which};
 
 #[test]
 fn a_forced_refresh_whose_write_never_lands_keeps_the_new_token_and_publishes_it_later() {
@@ -109,20 +76,6 @@ fn no_flush_sends_a_credential_its_refresh_still_holds() {
         w.run();
         assert_eq!(w.ticket_of(&view(&w, t)), newest, "seed {seed}");
     }
-}
-
-fn sign_forced(url: &str) -> Op<String> {
-    Op::Signature {
-        url: url.into(),
-        force: true,
-    }
-}
-
-fn stored(w: &World) -> String {
-    w.backend
-        .get("global")
-        .map(|(v, _)| v.clone())
-        .unwrap_or_default()
 }
 
 #[test]
@@ -203,18 +156,7 @@ fn an_update_global_token_during_a_refresh_never_lets_a_flush_send_the_held_cred
         w.call(0, sign("https://h5.test/"), 0);
         // The app (or wechat-jssdk's client) updates the record meanwhile.
         for i in 0..300 {
-            w.call(
-                0,
-                Op::Save {
-                    kind: Kind::Global,
-                    id: String::new(),
-                    info: r#"{"note":"x"}"#.into(),
-                    made: None,
-                    merge: true,
-                    flush: true,
-                },
-                i * 10,
-            );
+            w.call(0, update_global("x", true), i * 10);
         }
         w.run();
         w.fail_sets = None;

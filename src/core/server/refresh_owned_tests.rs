@@ -2,55 +2,12 @@
 //! the same record: every acknowledged change is written, a fetched token
 //! is never stranded unwritten, and a publish never lands over a newer one.
 
-use super::io::Out;
 use super::sim::World;
-use super::{Kind, Op, Which};
-
-fn token(force: bool) -> Op<String> {
-    Op::Credential {
-        which: Which::Token,
-        force,
-    }
-}
-
-fn cred(w: &World, tag: usize) -> String {
-    match w.result(tag) {
-        Ok(Out::Cred(s)) => s.value.clone(),
-        other => panic!("expected a credential, got {other:?}"),
-    }
-}
-
-fn update_global(note: &str, flush: bool) -> Op<String> {
-    Op::Save {
-        kind: Kind::Global,
-        id: String::new(),
-        info: format!(r#"{{"note":"{note}"}}"#),
-        made: None,
-        merge: true,
-        flush,
-    }
-}
-
-fn stored(w: &World) -> String {
-    w.backend
-        .get("global")
-        .map(|(v, _)| v.clone())
-        .unwrap_or_default()
-}
-
-/// Runs one ms at a time until `cond` holds (or panics after `limit` ms).
-fn step_until(w: &mut World, limit: u64, mut cond: impl FnMut(&World) -> bool) {
-    let end = w.now + limit;
-    while !cond(w) {
-        assert!(w.now < end, "condition never held");
-        let t = w.now + 1;
-        w.run_until(t);
-    }
-}
+use super::sim_ops::{backend_token, cred, step_until, stored, token, update_global};
+use super::{Kind, Op};
 
 /// updateGlobalToken (Save merge flush:true) while the refresh's held
-/// write is in flight. The write lands OK, the entry is left Held+owned
-/// with no one to write it.
+/// write is in flight: written under the refresh's lock once that lands.
 #[test]
 fn an_update_while_the_refresh_writes_is_written_too() {
     let mut bad = 0;
@@ -91,16 +48,6 @@ fn an_update_while_the_refresh_writes_is_written_too() {
     );
 }
 
-fn backend_token(w: &World) -> String {
-    let s = stored(w);
-    let i = s.find(r#""accessToken":""#).map(|i| i + 15).unwrap_or(0);
-    s[i..].split('"').next().unwrap_or("").to_owned()
-}
-
-/// the refresh stores its token while a flush is writing the key and
-/// its lease cannot cover a resend (or there is no lock): `unsent` is a
-/// no-op on a Writing entry, the flush's write_done then leaves it
-/// Held+owned: never written, never flushed, never published.
 /// A refresh stores its token while a flush writes the key (and, with
 /// `second`, while another save lands on it too), with no lease left for a
 /// resend. Ten minutes of traffic later: (cases, processes serving a token
@@ -176,10 +123,9 @@ fn near_the_lease_end_a_token_stored_while_a_flush_writes_the_key_is_written() {
     }
 }
 
-/// the publish of an unsent token re-reads under the lock; a Store-API
-/// update of the record during that read makes `reread` answer Kept
-/// (`written > epoch`) before it looks at the fingerprint, and the publish
-/// writes the unsent token over a newer one another process stored.
+/// The publish of an unsent token re-reads under the lock while the app
+/// updates the record (`saves` of them): it must still see the newer token
+/// another process stored and adopt it, not write the older one over it.
 #[test]
 fn a_publish_never_writes_over_a_newer_record_despite_local_updates_during_its_read() {
     publish_run(200);
@@ -226,10 +172,9 @@ fn publish_run(saves: u64) {
     );
 }
 
-/// the unsent base is the fingerprint of memory, not of the backend:
-/// a local save not yet flushed (kept over the backend's by its newer
-/// modifyDate, as wechat-jssdk's saves carry) makes them differ, so the
-/// recheck "sees a write" that never happened and drops the new token.
+/// The unsent base is what the backend held, not memory: a local save not
+/// yet flushed (with a newer modifyDate, as wechat-jssdk's saves carry)
+/// must not make the recheck see a write that never happened.
 #[test]
 fn an_unflushed_local_save_does_not_make_the_recheck_drop_the_new_token() {
     let mut back = 0;

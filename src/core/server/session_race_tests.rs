@@ -3,14 +3,12 @@
 //! lock that could lapse mid-section, and a memory store's live count.
 
 use super::io::Out;
-use super::session_tests::{login, reply, verify};
+use super::session_tests::{login, reply, verify, DAY};
 use super::sim::World;
 use super::Op;
 use crate::core::error::ErrorCode;
 use crate::core::store::Kind;
 use crate::core::wxcrypt::token_hash;
-
-const DAY: u64 = 86_400_000;
 
 fn set_mp_session(app: &str) -> Op<String> {
     Op::Save {

@@ -11,6 +11,8 @@ use crate::core::store::{Kind, Record};
 use crate::core::wxcrypt::{base64_decode, token_hash};
 use aes::cipher::{BlockEncryptMut, KeyIvInit};
 
+pub(super) const DAY: u64 = 86_400_000;
+
 pub(super) fn login(code: &str, seed: u8) -> Op<String> {
     Op::SessionLogin {
         code: code.into(),
@@ -172,7 +174,7 @@ fn a_session_used_after_half_its_life_lives_another_ttl() {
     let t = w.call(0, login(&code, 1), 0);
     w.run();
     let token = reply(&w, t).get_str("token").unwrap();
-    let day = 86_400_000;
+    let day = DAY;
     let expiry = |w: &World, tag: usize| info(w, tag).get_int("expiresAt").unwrap() as u64;
     let early = w.call(0, verify(&token), day);
     w.run();
@@ -281,7 +283,7 @@ fn session_expiry(w: &World, token: &str) -> Option<u64> {
 
 #[test]
 fn a_renewal_racing_a_revoke_never_brings_the_session_back() {
-    let day = 86_400_000;
+    let day = DAY;
     for seed in 0..40 {
         // Cross-process with a backend lock; in one process without one.
         let (procs, can_lock) = if seed % 2 == 0 { (2, true) } else { (1, false) };

@@ -3,13 +3,11 @@
 //! many verifies (or a failing backend) cross at once.
 
 use super::io::Out;
-use super::session_tests::{code_of, encrypt_for, info, login, reply, verify};
+use super::session_tests::{code_of, encrypt_for, info, login, reply, verify, DAY};
 use super::sim::World;
 use super::Op;
 use crate::core::error::ErrorCode;
 use crate::core::wxcrypt::token_hash;
-
-const DAY: u64 = 86_400_000;
 
 fn reply_text(w: &World, tag: usize) -> String {
     match w.result(tag) {

@@ -5,39 +5,12 @@
 
 use super::io::{ApiCall, Out};
 use super::sim::{World, GRACE_MS};
+use super::sim_ops::{cred, sign, token, view};
 use super::{Op, Which};
 use crate::core::error::ErrorCode;
 use crate::core::store::{Kind, Record};
 
 const SEEDS: u64 = 60;
-
-fn sign(url: &str) -> Op<String> {
-    Op::Signature {
-        url: url.into(),
-        force: false,
-    }
-}
-
-fn token(force: bool) -> Op<String> {
-    Op::Credential {
-        which: Which::Token,
-        force,
-    }
-}
-
-fn view(w: &World, tag: usize) -> String {
-    match w.result(tag) {
-        Ok(Out::Signature(v)) => v.clone(),
-        other => panic!("expected a signature, got {other:?}"),
-    }
-}
-
-fn cred(w: &World, tag: usize) -> String {
-    match w.result(tag) {
-        Ok(Out::Cred(s)) => s.value.clone(),
-        other => panic!("expected a credential, got {other:?}"),
-    }
-}
 
 #[test]
 fn a_cold_cluster_fetches_one_token_and_one_ticket() {
