@@ -41,7 +41,7 @@ use crate::core::error::{Error, ErrorCode};
 use crate::core::random::Drbg;
 use crate::core::store::meta::Slot;
 use crate::core::store::{Handle, Kind, Lookup, Payload, StoreConfig, StoreCore};
-use config::{StoreSettings, WechatConfig, WechatParams, DEFAULT_RECHECK_MS};
+use config::{StoreSettings, WechatConfig, WechatParams};
 use io::{Action, Answer, ApiCall, Io, IoId, OpId, Out};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -293,11 +293,7 @@ impl<P: Payload> ServerCore<P> {
     /// Whether another process's refresh may be unseen here: the global
     /// record is unknown or not re-read for `recheckInterval`.
     fn global_due(&self, now: u64) -> bool {
-        let recheck = self
-            .cfg
-            .as_ref()
-            .map_or(DEFAULT_RECHECK_MS, |c| c.recheck_ms);
-        self.store.due_for_recheck(Kind::Global, "", now, recheck)
+        store_tasks::global_due_in(&self.store, self.cfg.as_ref(), now)
     }
 
     /// Whether a signature a host remembered by handle may be served now.

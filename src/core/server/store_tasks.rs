@@ -1,12 +1,12 @@
 //! Tasks on the Store itself: loading a key, re-reading a credential past
 //! the cache, saving a caller's record and flushing what is dirty.
 
-use super::config::DEFAULT_RECHECK_MS;
+use super::config::{WechatConfig, DEFAULT_RECHECK_MS};
 use super::io::{Io, Out};
 use super::tasks::{unexpected, Task};
 use super::{Cx, Event, FlightKey, Next};
 use crate::core::error::{Error, ErrorCode};
-use crate::core::store::{Incoming, Kind, Payload, Record};
+use crate::core::store::{Incoming, Kind, Payload, Record, StoreCore};
 
 pub(crate) struct LoadTask {
     kind: Kind,
@@ -42,10 +42,19 @@ impl LoadTask {
     }
 }
 
-/// Whether the global record may hold another process's refresh unseen.
+/// Whether the global record may hold another process's refresh unseen:
+/// unknown here, or not re-read for `recheckInterval` (60 s without a Wechat).
+pub(crate) fn global_due_in<P: Payload>(
+    store: &StoreCore<P>,
+    cfg: Option<&WechatConfig>,
+    now: u64,
+) -> bool {
+    let recheck = cfg.map_or(DEFAULT_RECHECK_MS, |c| c.recheck_ms);
+    store.due_for_recheck(Kind::Global, "", now, recheck)
+}
+
 pub(crate) fn global_due<P: Payload>(cx: &Cx<P>) -> bool {
-    let recheck = cx.cfg.map_or(DEFAULT_RECHECK_MS, |c| c.recheck_ms);
-    cx.store.due_for_recheck(Kind::Global, "", cx.now, recheck)
+    global_due_in(cx.store, cx.cfg, cx.now)
 }
 
 /// A credential record read again past the cache.
