@@ -3,12 +3,12 @@
 // checked against appId; DECRYPT_FAILED for anything else. The work is the
 // Rust core's; this checks arguments and parses the JSON it returns.
 import { decryptDataParts } from 'wxsession-bg';
-import { codedError } from '../shared/errors.js';
+import { text } from './args.js';
 import { ensureStarted } from '../shared/loader.js';
 
 export function decryptData(encryptedData, iv, sessionKey, appId) {
   for (const [what, v, max] of [['encryptedData', encryptedData, 350 * 1024], ['iv', iv, 64], ['sessionKey', sessionKey, 64], ['appId', appId, 128]]) {
-    if (typeof v !== 'string' || v === '' || v.length > max) throw codedError('BAD_INPUT', what + ' must be a non-empty string of at most ' + max + ' characters');
+    text(what, v, max);
   }
   ensureStarted();
   return JSON.parse(decryptDataParts(encryptedData, iv, sessionKey, appId));

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { codedError } from '../shared/errors.js';
 import { checkOptions, intIn } from '../shared/options.js';
 import { infoText } from '../shared/info.js';
+import { checked, text } from './args.js';
 
 const unauthorized = (why) => codedError('UNAUTHORIZED', why);
 
@@ -17,18 +18,6 @@ function token43(token) {
   return token;
 }
 
-function checked(run) {
-  try {
-    return run();
-  } catch (err) {
-    return Promise.reject(err);
-  }
-}
-
-function string(what, v, max) {
-  if (typeof v !== 'string' || v === '' || v.length > max) throw codedError('BAD_INPUT', what + ' must be a non-empty string of at most ' + max + ' characters');
-  return v;
-}
 
 /** The Bearer token of a request's Authorization header, or undefined. */
 export function bearer(header) {
@@ -137,7 +126,7 @@ export class Sessions {
    */
   login(code, options) {
     return checked(() => {
-      string('the code', code, 512);
+      text('the code', code, 512);
       const o = checkOptions('sessions.login', options, { data: 'object' });
       const data = o.data === undefined ? undefined : infoText(o.data);
       return this._run(this._core.startLogin(code, randomBytes(32), data, Date.now())).then(JSON.parse);
@@ -156,7 +145,7 @@ export class Sessions {
 
   /** Revokes every session of a user; resolves how many of them were live. */
   revokeUser(openid) {
-    return checked(() => this._run(this._core.startRevokeUser(string('the openid', openid, 256), Date.now())).then(Number));
+    return checked(() => this._run(this._core.startRevokeUser(text('the openid', openid, 256), Date.now())).then(Number));
   }
 
   /**
@@ -165,15 +154,15 @@ export class Sessions {
    * session it lists (at most 20).
    */
   list(openid) {
-    return checked(() => this._run(this._core.startListSessions(string('the openid', openid, 256), Date.now())).then(JSON.parse));
+    return checked(() => this._run(this._core.startListSessions(text('the openid', openid, 256), Date.now())).then(JSON.parse));
   }
 
   /** WeChat's encryptedData decrypted with the session's stored session_key (its watermark checked). */
   decrypt(token, encryptedData, iv) {
     return checked(() => {
       token43(token);
-      string('encryptedData', encryptedData, 350 * 1024);
-      string('iv', iv, 64);
+      text('encryptedData', encryptedData, 350 * 1024);
+      text('iv', iv, 64);
       return this._run(this._core.startDecrypt(token, encryptedData, iv, Date.now())).then(JSON.parse);
     });
   }

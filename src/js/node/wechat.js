@@ -9,6 +9,7 @@ import { codedError } from '../shared/errors.js';
 import { ensureStarted } from '../shared/loader.js';
 import { checkOptions, intIn } from '../shared/options.js';
 import { checkKey } from '../shared/info.js';
+import { checked, text } from './args.js';
 import { wechatHttp, checkApiBase } from './wechat-http.js';
 import { Store, storeError } from './store.js';
 import { FileStore } from './stores.js';
@@ -33,21 +34,7 @@ function oauthKey(key) {
   return checkKey('the OAuth key', key);
 }
 
-function text(what, v, max) {
-  if (typeof v !== 'string' || v === '') throw badInput(what + ' must be a non-empty string');
-  if (v.length > max) throw badInput(what + ' must be at most ' + max + ' characters');
-  return v;
-}
 
-// Turns a synchronous argument check into a rejection: every method here
-// answers with a promise, whatever it is given.
-function checked(run) {
-  try {
-    return run();
-  } catch (err) {
-    return Promise.reject(err);
-  }
-}
 
 /**
  * The store to run on: ours, our wechat-jssdk drop-in (its Store inside),
