@@ -119,6 +119,9 @@ test('keys with lone surrogates, or longer than 4096, are BAD_INPUT before they 
     await assert.rejects(w.oauth.refreshAccessToken(bad), code('BAD_INPUT'));
     await assert.rejects(w.oauth.getAccessToken('code', bad), code('BAD_INPUT'));
     await assert.rejects(w.jssdk.getSignature('https://h5.test/' + bad), code('BAD_INPUT'));
+    // An openid over 256 characters is refused too: both shapes are BAD_INPUT.
+    await assert.rejects(w.sessions.list(bad), code('BAD_INPUT'));
+    await assert.rejects(w.sessions.revokeUser(bad), code('BAD_INPUT'));
   }
 });
 

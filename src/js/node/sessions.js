@@ -6,10 +6,14 @@
 import { randomBytes } from 'node:crypto';
 import { codedError } from '../shared/errors.js';
 import { checkOptions, intIn } from '../shared/options.js';
-import { infoText } from '../shared/info.js';
+import { infoText, checkKey } from '../shared/info.js';
 import { checked, text } from './args.js';
 
 const unauthorized = (why) => codedError('UNAUTHORIZED', why);
+
+// An openid names the user's records: the store's key checks apply (a lone
+// surrogate would become U+FFFD at the boundary and name another user's).
+const openidOf = (openid) => checkKey('the openid', text('the openid', openid, 256));
 
 // Tokens are 32 random bytes in base64url: exactly 43 characters. Anything
 // else is refused here, before a large string is copied into the wasm.
@@ -145,7 +149,7 @@ export class Sessions {
 
   /** Revokes every session of a user; resolves how many of them were live. */
   revokeUser(openid) {
-    return checked(() => this._run(this._core.startRevokeUser(text('the openid', openid, 256), Date.now())).then(Number));
+    return checked(() => this._run(this._core.startRevokeUser(openidOf(openid), Date.now())).then(Number));
   }
 
   /**
@@ -154,7 +158,7 @@ export class Sessions {
    * session it lists (at most 20).
    */
   list(openid) {
-    return checked(() => this._run(this._core.startListSessions(text('the openid', openid, 256), Date.now())).then(JSON.parse));
+    return checked(() => this._run(this._core.startListSessions(openidOf(openid), Date.now())).then(JSON.parse));
   }
 
   /** WeChat's encryptedData decrypted with the session's stored session_key (its watermark checked). */
