@@ -45,8 +45,14 @@ impl StoreCoreJs {
     #[wasm_bindgen(constructor)]
     pub fn new(options: &str, has_backend: bool, now: f64) -> Result<StoreCoreJs, JsValue> {
         let config = StoreConfig::from_json(options).map_err(to_js)?;
+        let mut key = [0u8; 16];
+        super::random::with_drbg(|d| d.fill(&mut key))?;
+        let hash_key = [
+            u64::from_le_bytes(key[..8].try_into().expect("8 bytes")),
+            u64::from_le_bytes(key[8..].try_into().expect("8 bytes")),
+        ];
         Ok(StoreCoreJs {
-            inner: StoreCore::new(config, has_backend, ms(now)),
+            inner: StoreCore::new(config, has_backend, hash_key, ms(now)),
             last: String::new(),
             epoch: 0,
         })

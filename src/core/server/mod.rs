@@ -218,8 +218,14 @@ impl<P: Payload> ServerCore<P> {
     ) -> Result<ServerCore<P>, Error> {
         let mut rng = Drbg::default();
         rng.reseed(seed)?;
+        let mut hash_key = [0u8; 16];
+        rng.fill(&mut hash_key)?;
+        let hash_key = [
+            u64::from_le_bytes(hash_key[..8].try_into().expect("8 bytes")),
+            u64::from_le_bytes(hash_key[8..].try_into().expect("8 bytes")),
+        ];
         Ok(ServerCore {
-            store: StoreCore::new(config, settings.has_backend, now),
+            store: StoreCore::new(config, settings.has_backend, hash_key, now),
             settings,
             cfg: None,
             rng,

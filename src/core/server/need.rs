@@ -29,7 +29,7 @@ impl Which {
     }
 
     pub fn slot<'a, P>(&self, record: &'a Record<P>) -> Option<&'a Slot> {
-        let creds = record.meta.creds.as_ref()?;
+        let creds = record.meta.creds()?;
         match self {
             Which::Ticket => creds.ticket.as_ref(),
             _ => creds.token.as_ref(),

@@ -404,7 +404,7 @@ impl RefreshTask {
             }
             Which::OAuth(_) => {
                 let refresh_token = record
-                    .and_then(|r| r.meta.creds.as_ref())
+                    .and_then(|r| r.meta.creds())
                     .and_then(|c| c.refresh_token.clone());
                 match refresh_token {
                     Some(rt) => wechat::oauth_refresh_call(cfg, &rt),
@@ -487,7 +487,7 @@ impl RefreshTask {
         let patch = match &self.which {
             Which::OAuth(_) => oauth_info,
             which => {
-                let creds = base.as_ref().and_then(|r| r.meta.creds.as_deref());
+                let creds = base.as_ref().and_then(|r| r.meta.creds());
                 let ticket = *which == Which::Ticket;
                 let other = creds
                     .and_then(|c| {

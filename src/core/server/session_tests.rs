@@ -188,7 +188,7 @@ fn a_session_used_after_half_its_life_lives_another_ttl() {
     )
     .unwrap();
     assert_eq!(
-        record.expires_at,
+        record.expiry(),
         Some(expiry(&w, late)),
         "the renewal was written"
     );
@@ -278,7 +278,7 @@ fn session_expiry(w: &World, token: &str) -> Option<u64> {
     let (raw, _) = w.backend.get(&format!("sess:{}", token_hash(token)))?;
     Record::<String>::decode(Kind::AppSession, raw)
         .unwrap()
-        .expires_at
+        .expiry()
 }
 
 #[test]

@@ -62,7 +62,7 @@ fn text_of<P: Payload>(record: &Record<P>, field: &str) -> Option<String> {
 /// Used in the second half of its life: due for a sliding renewal.
 fn used_late<P: Payload>(record: &Record<P>, now: u64, ttl: u64) -> bool {
     record
-        .expires_at
+        .expiry()
         .is_some_and(|e| e.saturating_sub(now) < ttl / 2)
 }
 
@@ -110,7 +110,7 @@ fn write_now<P: Payload>(cx: &mut Cx<P>, kind: Kind, id: &str, record: Record<P>
     }
     cx.store.drop_clean(kind, id);
     let ttl_ms = record
-        .expires_at
+        .expiry()
         .map_or(0, |e| e.saturating_sub(cx.now).max(1));
     Some(Io::Set {
         key: kind.key(id),

@@ -281,7 +281,7 @@ fn a_stalled_holder_whose_lease_lapsed_never_overwrites_the_newer_ticket() {
         let stored = &w.backend["global"].0;
         let record: Record<String> = Record::decode(Kind::Global, stored).unwrap();
         assert_eq!(
-            record.meta.creds.unwrap().ticket.unwrap().value,
+            record.meta.creds().cloned().unwrap().ticket.unwrap().value,
             "J2",
             "seed {seed}: J1 never overwrote J2"
         );

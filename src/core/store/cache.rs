@@ -1,6 +1,6 @@
 //! The store's memory: what is cached, what is dirty, what to write next.
 
-use super::keyed::{Handle, Keyed};
+use super::keyed::{Digest, Handle, Keyed};
 use super::payload::Payload;
 use super::record::{check_id, Kind, Record};
 use crate::core::error::{Error, ErrorCode};
@@ -86,6 +86,7 @@ pub use credentials::fingerprint;
 
 #[derive(Debug)]
 struct Entry<P> {
+    kind: Kind,
     /// `None`: known absent (read from the backend) or to be deleted there.
     record: Option<Record<P>>,
     state: State,
@@ -140,11 +141,18 @@ pub struct StoreCore<P> {
 }
 
 impl<P: Payload> StoreCore<P> {
-    pub fn new(config: StoreConfig, has_backend: bool, now: u64) -> StoreCore<P> {
+    /// `hash_key`: host entropy for the map's keyed digests.
+    pub fn new(
+        config: StoreConfig,
+        has_backend: bool,
+        hash_key: [u64; 2],
+        now: u64,
+    ) -> StoreCore<P> {
         StoreCore {
             config,
             has_backend,
-            entries: Keyed::default(),
+            // Only a backend's writes need a key's text back.
+            entries: Keyed::new(hash_key, has_backend),
             signatures: 0,
             users: 0,
             may_evict_users: true,
@@ -199,7 +207,7 @@ impl<P: Payload> StoreCore<P> {
                 epoch: self.epoch,
             });
         };
-        let stale = matches!((record.meta.ticket, current), (Some(a), Some(b)) if a != b);
+        let stale = matches!((record.meta.ticket(), current), (Some(a), Some(b)) if a != b);
         if record.is_expired(now) || stale {
             self.forget(&key);
             return Ok(Lookup::Absent);
@@ -236,7 +244,7 @@ impl<P: Payload> StoreCore<P> {
             return false;
         };
         if record.is_expired(now)
-            || matches!((record.meta.ticket, current), (Some(a), Some(b)) if a != b)
+            || matches!((record.meta.ticket(), current), (Some(a), Some(b)) if a != b)
         {
             return false;
         }
@@ -246,11 +254,11 @@ impl<P: Payload> StoreCore<P> {
     }
 
     /// The ticket hash of the global record, if known here.
-    fn current_ticket(&self) -> Option<u64> {
+    fn current_ticket(&self) -> Option<std::num::NonZeroU64> {
         self.entries
             .get("global")
             .and_then(|g| g.record.as_ref())
-            .and_then(|r| r.meta.ticket)
+            .and_then(|r| r.meta.ticket())
     }
 
     /// The record itself, if cached and live (the credential logic reads its
@@ -461,31 +469,39 @@ impl<P: Payload> StoreCore<P> {
     /// entries are purged from memory and deleted from the backend.
     pub fn flush_batch(&mut self, now: u64) -> Vec<Write> {
         self.last_flush = now;
-        let expired: Vec<String> = self
+        let expired: Vec<Digest> = self
             .entries
             .iter()
             .filter(|(_, e)| matches!(&e.record, Some(r) if r.is_expired(now)))
-            .map(|(k, _)| k.clone())
+            .map(|(at, _)| at)
             .collect();
-        for key in &expired {
-            self.forget(key);
+        for at in expired {
+            self.forget_at(at);
         }
-        let dirty: Vec<String> = self
+        let mut dirty: Vec<(u32, Digest)> = self
             .entries
             .iter()
             .filter(|(_, e)| e.state == State::Dirty && !e.owned)
-            .map(|(k, _)| k.clone())
+            .map(|(at, e)| (e.used, at))
             .collect();
+        // Least recently used first: each write that lands makes its entry
+        // clean and so free to leave a full cache, and the ones used longest
+        // ago should be the first to go.
+        dirty.sort_unstable();
         let mut writes = Vec::with_capacity(dirty.len());
-        for key in dirty {
-            let Some(entry) = self.entries.get_mut(&key) else {
+        for (_, at) in dirty {
+            // Dirty entries exist only with a backend, which keeps texts.
+            let Some(key) = self.entries.text(at).map(str::to_owned) else {
+                continue;
+            };
+            let Some(entry) = self.entries.get_mut_at(at) else {
                 continue;
             };
             entry.state = State::Writing { again: false };
             writes.push(match &entry.record {
                 Some(r) => Write {
                     value: Some(r.encode()),
-                    ttl_ms: r.expires_at.map_or(0, |e| e.saturating_sub(now).max(1)),
+                    ttl_ms: r.expiry().map_or(0, |e| e.saturating_sub(now).max(1)),
                     key,
                 },
                 None => Write {
@@ -510,9 +526,7 @@ impl<P: Payload> StoreCore<P> {
         let write = Write {
             key: key.clone(),
             value: Some(record.encode()),
-            ttl_ms: record
-                .expires_at
-                .map_or(0, |e| e.saturating_sub(now).max(1)),
+            ttl_ms: record.expiry().map_or(0, |e| e.saturating_sub(now).max(1)),
         };
         entry.state = State::Writing { again: false };
         Some(write)
@@ -587,28 +601,14 @@ impl<P: Payload> StoreCore<P> {
         // Credentials never survive a clear: nothing of theirs is pending.
         self.unsent_bases.clear();
         self.in_flight.clear();
-        let sessions: Vec<String> = self
+        let others: Vec<Digest> = self
             .entries
             .iter()
-            .map(|(k, _)| k)
-            .filter(|k| Kind::survives_clear(k))
-            .cloned()
+            .filter(|(_, e)| !e.kind.survives_clear())
+            .map(|(at, _)| at)
             .collect();
-        if sessions.is_empty() {
-            self.entries.clear();
-            self.signatures = 0;
-            self.users = 0;
-        } else {
-            let others: Vec<String> = self
-                .entries
-                .iter()
-                .map(|(k, _)| k)
-                .filter(|k| !Kind::survives_clear(k))
-                .cloned()
-                .collect();
-            for key in others {
-                self.remove(&key);
-            }
+        for at in others {
+            self.remove_at(at);
         }
         self.epoch = self.epoch.wrapping_add(1);
     }
@@ -634,22 +634,26 @@ impl<P: Payload> StoreCore<P> {
         if kind != Kind::Signature {
             return false;
         }
-        let made_with = entry.record.as_ref().and_then(|r| r.meta.ticket);
+        let made_with = entry.record.as_ref().and_then(|r| r.meta.ticket());
         let current = self
             .entries
             .get("global")
             .and_then(|g| g.record.as_ref())
-            .and_then(|r| r.meta.ticket);
+            .and_then(|r| r.meta.ticket());
         matches!((made_with, current), (Some(a), Some(b)) if a != b)
     }
 
     /// Drops a record here and deletes it from the backend on the next flush.
     fn forget(&mut self, key: &str) {
+        self.forget_at(self.entries.digest(key));
+    }
+
+    fn forget_at(&mut self, at: Digest) {
         if !self.has_backend {
-            self.remove(key);
+            self.remove_at(at);
             return;
         }
-        if let Some(entry) = self.entries.get_mut(key) {
+        if let Some(entry) = self.entries.get_mut_at(at) {
             entry.record = None;
             entry.view = None;
             entry.state = match entry.state {
@@ -668,6 +672,7 @@ impl<P: Payload> StoreCore<P> {
         now: u64,
     ) {
         let entry = Entry {
+            kind,
             record,
             state,
             used: 0,
@@ -686,12 +691,14 @@ impl<P: Payload> StoreCore<P> {
     }
 
     fn remove(&mut self, key: &str) {
-        if self.entries.remove(key).is_some() {
-            if key.starts_with("sig:") {
-                self.signatures -= 1;
-            } else if is_user_key(key) {
-                self.users -= 1;
-            }
+        self.remove_at(self.entries.digest(key));
+    }
+
+    fn remove_at(&mut self, at: Digest) {
+        match self.entries.remove_at(at).map(|e| e.kind) {
+            Some(Kind::Signature) => self.signatures -= 1,
+            Some(kind) if is_user_kind(kind) => self.users -= 1,
+            _ => {}
         }
     }
 
@@ -712,40 +719,45 @@ impl<P: Payload> StoreCore<P> {
     /// records are bounded the same way when a backend holds them.
     fn evict(&mut self, keep: Option<&str>) {
         let max = self.config.max_signatures;
-        if self.may_evict && self.signatures > max {
-            self.may_evict = self.trim(|k| k.starts_with("sig:"), self.signatures, keep);
+        let over = self.may_evict && self.signatures > max;
+        let users_over = self.has_backend && self.may_evict_users && self.users > max;
+        if !over && !users_over {
+            return;
         }
-        if self.has_backend && self.may_evict_users && self.users > max {
-            self.may_evict_users = self.trim(is_user_key, self.users, keep);
+        let keep = keep.map(|k| self.entries.digest(k));
+        if over {
+            self.may_evict = self.trim(|k| k == Kind::Signature, self.signatures, keep);
+        }
+        if users_over {
+            self.may_evict_users = self.trim(is_user_kind, self.users, keep);
         }
     }
 
     /// Drops the least recently used clean entries of one pool down to 90%
     /// of the bound; false when none could go (all unwritten).
-    fn trim(&mut self, member: fn(&str) -> bool, count: usize, keep: Option<&str>) -> bool {
+    fn trim(&mut self, member: fn(Kind) -> bool, count: usize, keep: Option<Digest>) -> bool {
         let max = self.config.max_signatures;
         let target = max - max / 10;
-        let mut clean: Vec<(u32, &String)> = self
+        let mut clean: Vec<(u32, Digest)> = self
             .entries
             .iter()
-            .filter(|(k, e)| member(k) && e.state == State::Clean && Some(k.as_str()) != keep)
-            .map(|(k, e)| (e.used, k))
+            .filter(|(at, e)| member(e.kind) && e.state == State::Clean && Some(*at) != keep)
+            .map(|(at, e)| (e.used, at))
             .collect();
         let excess = (count - target).min(clean.len());
         if excess == 0 {
             return false;
         }
         clean.select_nth_unstable(excess - 1);
-        let victims: Vec<String> = clean[..excess].iter().map(|(_, k)| (*k).clone()).collect();
-        for key in victims {
-            self.remove(&key);
+        for &(_, at) in &clean[..excess] {
+            self.remove_at(at);
         }
         true
     }
 }
 
-fn is_user_key(key: &str) -> bool {
-    key.starts_with("oauth:") || key.starts_with("mp:")
+fn is_user_kind(kind: Kind) -> bool {
+    matches!(kind, Kind::OAuth | Kind::MpSession)
 }
 
 /// wechat-jssdk counts updates of the global token (`count`): an update
@@ -757,9 +769,7 @@ fn counted<P: Payload>(kind: Kind, base: Option<&Record<P>>, update: &str) -> St
     let Ok(mut obj) = crate::core::json_object::RawObject::parse(update) else {
         return update.to_owned();
     };
-    let old = base
-        .and_then(|b| b.meta.creds.as_ref())
-        .map_or(0, |c| c.count);
+    let old = base.and_then(|b| b.meta.creds()).map_or(0, |c| c.count);
     let count = obj.get_int("count").unwrap_or(old).saturating_add(1);
     obj.set_raw("count", &count.to_string());
     obj.to_json()

@@ -11,7 +11,8 @@ use crate::core::error::Error;
 /// wrote it and whatever their clock said.
 pub fn fingerprint<P: Payload>(record: Option<&Record<P>>) -> u64 {
     record.map_or(0, |r| {
-        crate::core::store::meta::ticket_hash(&r.payload.to_json()) ^ r.expires_at.unwrap_or(0)
+        crate::core::store::meta::ticket_hash(&r.payload.to_json()).get()
+            ^ r.expires_at.map_or(0, |e| e.get())
     })
 }
 
@@ -57,9 +58,9 @@ impl<P: Payload> StoreCore<P> {
             let ours = entry
                 .record
                 .as_ref()
-                .and_then(|r| r.meta.creds.as_ref())
+                .and_then(|r| r.meta.creds())
                 .map_or(0, |c| c.modified_at);
-            let theirs = fresh.meta.creds.as_ref().map_or(0, |c| c.modified_at);
+            let theirs = fresh.meta.creds().map_or(0, |c| c.modified_at);
             if entry.state == State::Unsent {
                 let base = self.unsent_bases.get(&key).copied().unwrap_or(0);
                 // Not clocks nor counts (other writers keep neither in step):

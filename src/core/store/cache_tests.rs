@@ -5,6 +5,8 @@ use super::*;
 type Core = StoreCore<String>;
 type R = Record<String>;
 
+const KEY: [u64; 2] = [0x5eed, 0xf00d];
+
 fn core(max_signatures: usize) -> Core {
     StoreCore::new(
         StoreConfig {
@@ -12,6 +14,7 @@ fn core(max_signatures: usize) -> Core {
             ..StoreConfig::default()
         },
         true,
+        KEY,
         0,
     )
 }
@@ -95,7 +98,7 @@ fn a_miss_asks_the_backend_once_then_serves_memory() {
 
 #[test]
 fn a_memory_only_store_never_asks_for_loads() {
-    let mut s: Core = StoreCore::new(StoreConfig::default(), false, 0);
+    let mut s: Core = StoreCore::new(StoreConfig::default(), false, KEY, 0);
     assert_eq!(
         s.lookup(Kind::Signature, "https://a.test/", 0).unwrap(),
         Lookup::Absent
@@ -134,7 +137,7 @@ fn writes_are_dirty_until_flushed_and_flush_writes_only_dirty_entries() {
     assert_eq!(
         R::decode(Kind::Signature, sig.value.as_deref().unwrap())
             .unwrap()
-            .expires_at,
+            .expiry(),
         Some(7_201_000)
     );
     for w in &batch {
@@ -514,6 +517,7 @@ fn users_read_from_the_backend_are_bounded_like_signatures() {
             ..StoreConfig::default()
         },
         false,
+        KEY,
         0,
     );
     for i in 0..50 {
@@ -541,6 +545,7 @@ fn flushes_are_scheduled_every_interval_unless_disabled() {
             ..StoreConfig::default()
         },
         true,
+        KEY,
         500,
     );
     assert_eq!(s.next_flush_at(), Some(1_500));
@@ -552,6 +557,7 @@ fn flushes_are_scheduled_every_interval_unless_disabled() {
             ..StoreConfig::default()
         },
         true,
+        KEY,
         0,
     );
     assert_eq!(quiet.next_flush_at(), None);
@@ -609,6 +615,7 @@ fn a_memory_only_store_is_bounded_too() {
             ..StoreConfig::default()
         },
         false,
+        KEY,
         0,
     );
     save_signatures(&mut s, 0..1000);
@@ -632,7 +639,7 @@ fn saves_past_the_bound_with_nothing_clean_do_not_rescan() {
 
 #[test]
 fn clear_keeps_app_sessions() {
-    let mut s: Core = StoreCore::new(StoreConfig::default(), false, 0);
+    let mut s: Core = StoreCore::new(StoreConfig::default(), false, KEY, 0);
     save_signatures(&mut s, 0..3);
     let session = R::from_info(Kind::AppSession, r#"{"openid":"o"}"#, 0).unwrap();
     s.put(Kind::AppSession, "h1", session, 0);

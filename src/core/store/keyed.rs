@@ -1,102 +1,18 @@
 //! The store's map. Two things make it more than a map of strings:
 //!
-//! - Keys are ordered by a fast hash before the key itself. Cached signature
-//!   URLs share long prefixes (`https://m.example.com/...?id=`), so a plain
-//!   ordered map spent most of a memory hit comparing them byte by byte; here
-//!   a lookup compares 8-byte hashes and the key once. Equal hashes fall back
-//!   to comparing keys, so colliding keys cost what an ordered map of strings
-//!   does, never more (no hash-flooding cliff).
+//! - Entries are found by a keyed 128-bit digest of their key (see
+//!   `siphash`), not by the key text. A store with no backend never needs
+//!   the text again (nothing is written anywhere), so it does not keep it:
+//!   100k cached signature URLs are ~8 MB it would otherwise hold twice,
+//!   once here and once in the caller's frozen info. A store with a backend
+//!   keeps each key's text beside its slot, to name what it writes.
 //! - Values live in a slab and every entry has a handle (slot + generation)
 //!   that stays valid until the entry is removed. A host can remember a
 //!   key's handle and ask about it later with two numbers instead of the key.
 
-use std::borrow::Borrow;
-use std::cmp::Ordering;
+use super::siphash::digest;
+pub use super::siphash::Digest;
 use std::collections::BTreeMap;
-
-/// FxHash-style mixing, a word at a time.
-fn hash(key: &str) -> u64 {
-    let mut h: u64 = key.len() as u64;
-    for chunk in key.as_bytes().chunks(8) {
-        let mut word = [0u8; 8];
-        word[..chunk.len()].copy_from_slice(chunk);
-        h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-    h
-}
-
-trait HashedKey {
-    fn parts(&self) -> (u64, &str);
-}
-
-struct Owned {
-    hash: u64,
-    key: String,
-}
-
-impl HashedKey for Owned {
-    fn parts(&self) -> (u64, &str) {
-        (self.hash, &self.key)
-    }
-}
-
-impl HashedKey for (u64, &str) {
-    fn parts(&self) -> (u64, &str) {
-        (self.0, self.1)
-    }
-}
-
-impl PartialEq for dyn HashedKey + '_ {
-    fn eq(&self, other: &Self) -> bool {
-        self.parts() == other.parts()
-    }
-}
-
-impl Eq for dyn HashedKey + '_ {}
-
-impl PartialOrd for dyn HashedKey + '_ {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for dyn HashedKey + '_ {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.parts().cmp(&other.parts())
-    }
-}
-
-impl<'a> Borrow<dyn HashedKey + 'a> for Owned {
-    fn borrow(&self) -> &(dyn HashedKey + 'a) {
-        self
-    }
-}
-
-impl PartialEq for Owned {
-    fn eq(&self, other: &Self) -> bool {
-        self.parts() == other.parts()
-    }
-}
-
-impl Eq for Owned {}
-
-impl PartialOrd for Owned {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Owned {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.parts().cmp(&other.parts())
-    }
-}
-
-impl std::fmt::Debug for Owned {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.key)
-    }
-}
 
 /// An entry's handle: its slot and the slot's generation when it was put
 /// there; it crosses to JS as two numbers.
@@ -166,28 +82,36 @@ impl<V> std::ops::IndexMut<u32> for Cells<V> {
 
 #[derive(Debug)]
 pub struct Keyed<V> {
-    index: BTreeMap<Owned, u32>,
+    hash_key: [u64; 2],
+    index: BTreeMap<Digest, u32>,
     cells: Cells<V>,
     free: Vec<u32>,
+    /// Each slot's key text, when the owner asked to keep it.
+    texts: Option<Vec<Option<Box<str>>>>,
 }
 
-impl<V> Default for Keyed<V> {
-    fn default() -> Self {
+impl<V> Keyed<V> {
+    /// `hash_key`: host entropy, so no caller can pick colliding keys.
+    /// `keep_texts`: whether `text` must be able to name each entry's key.
+    pub fn new(hash_key: [u64; 2], keep_texts: bool) -> Keyed<V> {
         Keyed {
+            hash_key,
             index: BTreeMap::new(),
             cells: Cells {
                 chunks: Vec::new(),
                 len: 0,
             },
             free: Vec::new(),
+            texts: keep_texts.then(Vec::new),
         }
     }
-}
 
-impl<V> Keyed<V> {
+    pub fn digest(&self, key: &str) -> Digest {
+        digest(self.hash_key, &[key.as_bytes()])
+    }
+
     fn slot(&self, key: &str) -> Option<u32> {
-        let probe = (hash(key), key);
-        self.index.get(&probe as &dyn HashedKey).copied()
+        self.index.get(&self.digest(key)).copied()
     }
 
     pub fn get(&self, key: &str) -> Option<&V> {
@@ -199,8 +123,19 @@ impl<V> Keyed<V> {
         self.cells[slot].value.as_mut()
     }
 
+    pub fn get_mut_at(&mut self, at: Digest) -> Option<&mut V> {
+        let slot = *self.index.get(&at)?;
+        self.cells[slot].value.as_mut()
+    }
+
     pub fn contains_key(&self, key: &str) -> bool {
         self.slot(key).is_some()
+    }
+
+    /// The key text of an entry, when texts are kept.
+    pub fn text(&self, at: Digest) -> Option<&str> {
+        let slot = *self.index.get(&at)?;
+        self.texts.as_ref()?.get(slot as usize)?.as_deref()
     }
 
     pub fn handle(&self, key: &str) -> Option<Handle> {
@@ -224,7 +159,8 @@ impl<V> Keyed<V> {
     /// a handle names one value, so a host that remembered it with the
     /// value learns that it changed.
     pub fn insert(&mut self, key: String, value: V) -> Option<V> {
-        if let Some(slot) = self.slot(&key) {
+        let at = self.digest(&key);
+        if let Some(&slot) = self.index.get(&at) {
             let cell = &mut self.cells[slot];
             cell.generation += 1;
             return cell.value.replace(value);
@@ -239,37 +175,33 @@ impl<V> Keyed<V> {
                 generation: 0,
             }),
         };
-        self.index.insert(
-            Owned {
-                hash: hash(&key),
-                key,
-            },
-            slot,
-        );
+        if let Some(texts) = &mut self.texts {
+            let i = slot as usize;
+            if texts.len() <= i {
+                texts.resize_with(i + 1, || None);
+            }
+            texts[i] = Some(key.into_boxed_str());
+        }
+        self.index.insert(at, slot);
         None
     }
 
-    pub fn remove(&mut self, key: &str) -> Option<V> {
-        let probe = (hash(key), key);
-        let slot = self.index.remove(&probe as &dyn HashedKey)?;
+    pub fn remove_at(&mut self, at: Digest) -> Option<V> {
+        let slot = self.index.remove(&at)?;
         let cell = &mut self.cells[slot];
         // A new generation: handles to what was here no longer match.
         cell.generation += 1;
         self.free.push(slot);
+        if let Some(text) = self.texts.as_mut().and_then(|t| t.get_mut(slot as usize)) {
+            *text = None;
+        }
         cell.value.take()
     }
 
-    pub fn clear(&mut self) {
-        let keys: Vec<String> = self.index.keys().map(|k| k.key.clone()).collect();
-        for key in keys {
-            self.remove(&key);
-        }
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &V)> {
+    pub fn iter(&self) -> impl Iterator<Item = (Digest, &V)> {
         self.index
             .iter()
-            .filter_map(|(k, slot)| self.cells[*slot].value.as_ref().map(|v| (&k.key, v)))
+            .filter_map(|(at, slot)| self.cells[*slot].value.as_ref().map(|v| (*at, v)))
     }
 
     pub fn values(&self) -> impl Iterator<Item = &V> {
@@ -283,7 +215,7 @@ mod tests {
 
     #[test]
     fn behaves_like_a_map_of_strings() {
-        let mut m = Keyed::default();
+        let mut m = Keyed::new([3, 4], true);
         for i in 0..500 {
             assert!(m.insert(format!("https://a.test/?id={i:07}"), i).is_none());
         }
@@ -294,17 +226,24 @@ mod tests {
         assert_eq!(m.get("https://a.test/?id=0000007"), Some(&7_000));
         assert_eq!(m.get("https://a.test/?id=0000500"), None);
         *m.get_mut("https://a.test/?id=0000001").unwrap() += 1;
-        assert_eq!(m.remove("https://a.test/?id=0000001"), Some(2));
+        assert_eq!(m.remove_at(m.digest("https://a.test/?id=0000001")), Some(2));
         assert!(!m.contains_key("https://a.test/?id=0000001"));
         assert_eq!(m.iter().count(), 499);
         assert_eq!(m.values().count(), 499);
-        assert_eq!(hash(""), 0);
-        assert_ne!(hash("ab"), hash("ba"));
+        let at = m.digest("https://a.test/?id=0000002");
+        assert_eq!(m.text(at), Some("https://a.test/?id=0000002"));
+        assert_eq!(m.remove_at(at), Some(2));
+        assert_eq!(m.text(at), None);
+        // Without texts, the map still finds every key by its digest.
+        let mut bare = Keyed::new([3, 4], false);
+        bare.insert("a".to_owned(), 1);
+        assert_eq!(bare.get("a"), Some(&1));
+        assert_eq!(bare.text(bare.digest("a")), None);
     }
 
     #[test]
     fn a_handle_names_one_value() {
-        let mut m = Keyed::default();
+        let mut m = Keyed::new([5, 6], false);
         m.insert("a".to_owned(), 1);
         let h = m.handle("a").unwrap();
         assert_eq!(m.by_handle_mut(h).copied(), Some(1));
@@ -312,13 +251,11 @@ mod tests {
         assert_eq!(m.by_handle_mut(h), None, "replaced: a new handle");
         let h = m.handle("a").unwrap();
         assert_eq!(m.by_handle_mut(h).copied(), Some(2));
-        m.remove("a");
+        m.remove_at(m.digest("a"));
         assert_eq!(m.by_handle_mut(h), None);
         // The slot is reused by another key: the old handle still misses.
         m.insert("b".to_owned(), 3);
         assert_eq!(m.handle("b").unwrap().slot, h.slot);
         assert_eq!(m.by_handle_mut(h), None);
-        m.clear();
-        assert_eq!(m.iter().count(), 0);
     }
 }

@@ -6,6 +6,7 @@
 //! and ticket fetched together, good for 2 h, refreshed after 1 h 59 min.
 
 use crate::core::json_object::RawObject;
+use std::num::NonZeroU64;
 
 /// wechat-jssdk refreshes 1 min before WeChat's 2 h expiry.
 const LEGACY_REFRESH_MS: u64 = 119 * 60_000;
@@ -39,25 +40,51 @@ pub struct Creds {
     pub modified_at: u64,
     /// wechat-jssdk's update counter on the global record.
     pub count: i64,
+    /// The hash of the record's jsapi_ticket, bound or not (see `Meta::ticket`).
+    pub ticket_hash: Option<NonZeroU64>,
 }
 
+/// An enum rather than a struct of options: 16 bytes on wasm32 with room
+/// for `Option<Record>`'s tag, 8 less in each of 100k cached signatures.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Meta {
-    /// Signatures: a hash of the jsapi_ticket they were made with (8 bytes
-    /// instead of a copy of the ticket in every entry). Global: the hash of
-    /// its current ticket.
-    pub ticket: Option<u64>,
-    pub creds: Option<Box<Creds>>,
+pub enum Meta {
+    #[default]
+    Plain,
+    /// A signature: the hash of the jsapi_ticket it was made with (8 bytes
+    /// instead of a copy of the ticket in every entry).
+    Signed(NonZeroU64),
+    /// A global or OAuth record.
+    Creds(Box<Creds>),
+}
+
+impl Meta {
+    /// Signatures: the ticket they were made with. Global: its current
+    /// ticket. Compared, never shown.
+    pub fn ticket(&self) -> Option<NonZeroU64> {
+        match self {
+            Meta::Plain => None,
+            Meta::Signed(hash) => Some(*hash),
+            Meta::Creds(creds) => creds.ticket_hash,
+        }
+    }
+
+    pub fn creds(&self) -> Option<&Creds> {
+        match self {
+            Meta::Creds(creds) => Some(creds),
+            _ => None,
+        }
+    }
 }
 
 /// FNV-1a: a ticket's identity for staleness checks, not a secret.
-pub fn ticket_hash(ticket: &str) -> u64 {
+pub fn ticket_hash(ticket: &str) -> NonZeroU64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in ticket.bytes() {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
-    h
+    // Non-zero, so an entry holds `Option<hash>` in 8 bytes.
+    NonZeroU64::new(h).unwrap_or(NonZeroU64::MIN)
 }
 
 fn text(obj: &RawObject, field: &str) -> Option<String> {
@@ -178,16 +205,14 @@ impl Meta {
             "jsapiTicketRefreshAt",
             "jsapiTicketExpiresAt",
         );
-        Meta {
-            ticket: ticket_value.as_deref().map(ticket_hash),
-            creds: Some(Box::new(Creds {
-                token,
-                ticket,
-                refresh_token: None,
-                modified_at: modified,
-                count: obj.get_int("count").unwrap_or(0),
-            })),
-        }
+        Meta::Creds(Box::new(Creds {
+            token,
+            ticket,
+            refresh_token: None,
+            modified_at: modified,
+            count: obj.get_int("count").unwrap_or(0),
+            ticket_hash: ticket_value.as_deref().map(ticket_hash),
+        }))
     }
 
     pub fn oauth(obj: &RawObject) -> Meta {
@@ -201,25 +226,20 @@ impl Meta {
             refresh_at,
             expires_at: ms(obj, "accessTokenExpiresAt"),
         });
-        Meta {
+        Meta::Creds(Box::new(Creds {
+            token,
             ticket: None,
-            creds: Some(Box::new(Creds {
-                token,
-                ticket: None,
-                refresh_token: text(obj, "refresh_token"),
-                modified_at: modified_at(obj),
-                count: 0,
-            })),
-        }
+            refresh_token: text(obj, "refresh_token"),
+            modified_at: modified_at(obj),
+            count: 0,
+            ticket_hash: None,
+        }))
     }
 
     pub fn signature(obj: &RawObject) -> Meta {
-        Meta {
-            ticket: text(obj, "jsapi_ticket")
-                .or_else(|| text(obj, "jsapiTicket"))
-                .as_deref()
-                .map(ticket_hash),
-            creds: None,
+        match text(obj, "jsapi_ticket").or_else(|| text(obj, "jsapiTicket")) {
+            Some(ticket) => Meta::Signed(ticket_hash(&ticket)),
+            None => Meta::Plain,
         }
     }
 }
@@ -252,12 +272,13 @@ mod tests {
     #[test]
     fn a_ticket_is_current_only_with_the_token_it_was_fetched_with() {
         let info = r#"{"accessToken":"A","accessTokenRefreshAt":100,"jsapi_ticket":"T","jsapiTicketRefreshAt":100,"jsapiTicketToken":"A"}"#;
-        let creds = Meta::global(&obj(info)).creds.unwrap();
+        let creds = Meta::global(&obj(info)).creds().cloned().unwrap();
         assert_eq!(creds.ticket.as_ref().unwrap().value, "T");
         assert!(creds.ticket.unwrap().usable(99));
         let replaced = info.replace(r#""accessToken":"A""#, r#""accessToken":"B""#);
         assert!(Meta::global(&obj(&replaced))
-            .creds
+            .creds()
+            .cloned()
             .unwrap()
             .ticket
             .is_none());
@@ -267,7 +288,7 @@ mod tests {
     fn wechat_jssdk_records_are_read_with_its_own_two_hour_rule() {
         let legacy = r#"{"count":3,"accessToken":"A","jsapi_ticket":"T","modifyDate":"2016-12-01T09:25:43.781Z"}"#;
         let meta = Meta::global(&obj(legacy));
-        let creds = meta.creds.unwrap();
+        let creds = meta.creds().cloned().unwrap();
         let t0 = 1_480_584_343_781;
         assert_eq!(
             creds.token.as_ref().unwrap().refresh_at,
@@ -275,14 +296,18 @@ mod tests {
         );
         assert_eq!(creds.ticket.as_ref().unwrap().value, "T");
         assert_eq!((creds.count, creds.modified_at), (3, t0));
-        assert_eq!(meta.ticket, Some(ticket_hash("T")));
+        assert_eq!(meta.ticket(), Some(ticket_hash("T")));
         // No date at all: nothing is usable.
-        let undated = Meta::global(&obj(r#"{"accessToken":"A"}"#)).creds.unwrap();
+        let undated = Meta::global(&obj(r#"{"accessToken":"A"}"#))
+            .creds()
+            .cloned()
+            .unwrap();
         assert!(!undated.token.unwrap().usable(0));
         let oauth = Meta::oauth(&obj(
             r#"{"access_token":"o","refresh_token":"r","expirationTime":5}"#,
         ))
-        .creds
+        .creds()
+        .cloned()
         .unwrap();
         assert_eq!(
             (

@@ -9,6 +9,7 @@ mod keyed;
 pub mod meta;
 pub mod payload;
 pub mod record;
+mod siphash;
 
 pub use cache::{fingerprint, Incoming, Lookup, Reread, StoreConfig, StoreCore, Write};
 pub use keyed::Handle;

@@ -7,6 +7,7 @@ use super::meta::Meta;
 use super::payload::Payload;
 use crate::core::error::{Error, ErrorCode};
 use crate::core::json_object::{write_str, RawObject};
+use std::num::NonZeroU64;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
@@ -53,8 +54,11 @@ impl Kind {
     /// index and the users' MP sessions (the session_key `decrypt` needs).
     /// Clearing a store at start-up, as wechat-jssdk apps do, must not log
     /// anyone out or break their decrypts.
-    pub fn survives_clear(key: &str) -> bool {
-        key.starts_with("sess:") || key.starts_with("idx:") || key.starts_with("mp:")
+    pub fn survives_clear(self) -> bool {
+        matches!(
+            self,
+            Kind::AppSession | Kind::SessionIndex | Kind::MpSession
+        )
     }
 
     pub fn from_u8(n: u8) -> Option<Kind> {
@@ -130,8 +134,15 @@ pub fn check_id(kind: Kind, id: &str) -> Result<(), Error> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Record<P> {
     pub payload: P,
-    pub expires_at: Option<u64>,
+    /// Epoch ms (never 0: every expiry is checked positive). Non-zero so
+    /// the option takes 8 bytes in every cached entry.
+    pub expires_at: Option<NonZeroU64>,
     pub meta: Meta,
+}
+
+/// An epoch-ms instant as stored; 0 (long past either way) reads as 1.
+pub fn instant(ms: u64) -> NonZeroU64 {
+    NonZeroU64::new(ms).unwrap_or(NonZeroU64::MIN)
 }
 
 fn bad_input(m: impl Into<String>) -> Error {
@@ -215,7 +226,7 @@ impl<P: Payload> Record<P> {
         now: u64,
     ) -> Result<Record<P>, Error> {
         let obj = parse_info(info)?;
-        let expires_at = expiry_of(kind, &obj, now).map_err(bad_input)?;
+        let expires_at = expiry_of(kind, &obj, now).map_err(bad_input)?.map(instant);
         Ok(Record {
             payload: made.unwrap_or_else(|| P::from_json(info)),
             expires_at,
@@ -242,12 +253,17 @@ impl<P: Payload> Record<P> {
         Ok(Record {
             meta: meta_of(kind, &base),
             payload: P::from_json(&text),
-            expires_at: update_expiry.or(self.expires_at),
+            expires_at: update_expiry.map(instant).or(self.expires_at),
         })
     }
 
+    /// Epoch ms of the expiry, if it has one.
+    pub fn expiry(&self) -> Option<u64> {
+        self.expires_at.map(NonZeroU64::get)
+    }
+
     pub fn is_expired(&self, now: u64) -> bool {
-        matches!(self.expires_at, Some(e) if e <= now)
+        matches!(self.expires_at, Some(e) if e.get() <= now)
     }
 
     /// What a backend stores: versioned, with the expiry beside the info.
@@ -275,11 +291,11 @@ impl<P: Payload> Record<P> {
         let info = RawObject::parse(raw_info).map_err(|e| corrupt(e.describe()))?;
         let expires_at = match obj.get_raw("expiresAt") {
             Some("null") | None => None,
-            Some(_) => Some(
+            Some(_) => Some(instant(
                 obj.get_int("expiresAt")
                     .filter(|e| *e >= 0)
                     .ok_or_else(|| corrupt("bad expiresAt"))? as u64,
-            ),
+            )),
         };
         Ok(Record {
             payload: P::from_json(raw_info),
@@ -319,7 +335,7 @@ mod tests {
 
     #[test]
     fn expiry_comes_from_expires_at_or_expires_in() {
-        let at = |kind, s: &str| R::from_info(kind, s, 1000).unwrap().expires_at;
+        let at = |kind, s: &str| R::from_info(kind, s, 1000).unwrap().expiry();
         assert_eq!(at(Kind::Signature, r#"{"expiresAt":5000}"#), Some(5000));
         assert_eq!(
             at(Kind::Signature, r#"{"expires_in":7200}"#),
@@ -343,7 +359,7 @@ mod tests {
         let updated = r
             .merged(Kind::Signature, r#"{"signature":"t"}"#, 50_000)
             .unwrap();
-        assert_eq!(updated.expires_at, Some(50_000 + SIGNATURE_RECORD_MS));
+        assert_eq!(updated.expiry(), Some(50_000 + SIGNATURE_RECORD_MS));
         assert_eq!(at(Kind::Signature, r#"{"expiresAt":null}"#), None);
     }
 
@@ -382,9 +398,9 @@ mod tests {
             .unwrap();
         let obj = RawObject::parse(&m.payload).unwrap();
         assert_eq!(obj.get_str("accessToken").as_deref(), Some("a"));
-        assert_eq!(m.meta.ticket, Some(super::super::meta::ticket_hash("t2")));
+        assert_eq!(m.meta.ticket(), Some(super::super::meta::ticket_hash("t2")));
         assert!(m.payload.contains(r#""nested":{"a":[1,2]}"#));
-        assert_eq!(m.expires_at, Some(10_000));
+        assert_eq!(m.expiry(), Some(10_000));
     }
 
     #[test]
