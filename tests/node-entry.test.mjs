@@ -132,6 +132,15 @@ test("signatures: WeChat's official JS-SDK example, rawData and push checks; not
   };
   assert.equal(wxsession.signJsapi(official), '0f9de62fce790f9a083d5c99e95740ceb90c27ed');
   assert.throws(() => wxsession.signJsapi({ ...official, url: 42 }), (e) => e.code === 'BAD_INPUT');
+  assert.throws(() => wxsession.signJsapi({ ...official, url: '' }), (e) => e.code === 'BAD_INPUT');
+  // Long and non-ASCII URLs cross as UTF-8 bytes: the same digest as node's
+  // own sha1 of the JS-SDK string, fragment dropped.
+  const expected = (url) => createHash('sha1').update(`jsapi_ticket=${official.jsapiTicket}&noncestr=${official.nonceStr}` +
+    `&timestamp=${official.timestamp}&url=${url.split('#')[0]}`).digest('hex');
+  for (const url of ['https://h5.example.com/p?q=' + 'x'.repeat(8000) + '#top', 'https://h5.example.com/活动/页?名=值#片段',
+    'https://h5.example.com/e?\u{1F600}=1']) {
+    assert.equal(wxsession.signJsapi({ ...official, url }), expected(url), url.slice(0, 40));
+  }
   const sessionKey = 'HyVFkGl5F5OQWJZZaNzBBg==';
   const raw = '{"nickName":"Band"}';
   const sig = createHash('sha1').update(raw + sessionKey).digest('hex');

@@ -3,14 +3,20 @@ use crate::core::signature;
 use crate::core::{Error, ErrorCode};
 use wasm_bindgen::prelude::*;
 
-/// Hex sha1 of WeChat's JS-SDK string; the URL's `#…` is dropped.
+/// Hex sha1 of WeChat's JS-SDK string; the URL's `#…` is dropped. The URL
+/// comes as UTF-8 bytes (the glue's `TextEncoder`): a string argument is
+/// copied in by a JS loop a character at a time, which took about half the
+/// time of signing a 4 KB URL.
 #[wasm_bindgen(js_name = signJsapiParts)]
 pub fn sign_jsapi(
     jsapi_ticket: &str,
     nonce_str: &str,
     timestamp: &str,
-    url: &str,
+    url: &[u8],
 ) -> Result<String, JsValue> {
+    let Ok(url) = std::str::from_utf8(url) else {
+        return Err(to_js(Error::new(ErrorCode::BadInput, "url must be UTF-8")));
+    };
     if jsapi_ticket.is_empty() || nonce_str.is_empty() || timestamp.is_empty() || url.is_empty() {
         let e = Error::new(
             ErrorCode::BadInput,
