@@ -485,8 +485,9 @@ impl<P: Payload> StoreCore<P> {
             .map(|(at, e)| (e.used, at))
             .collect();
         // Least recently used first: each write that lands makes its entry
-        // clean and so free to leave a full cache, and the ones used longest
-        // ago should be the first to go.
+        // clean and so free to leave a full cache. Backends that answer in
+        // order (a Redis pipeline, the file) then free the ones used longest
+        // ago first; others answer in their own order.
         dirty.sort_unstable();
         let mut writes = Vec::with_capacity(dirty.len());
         for (_, at) in dirty {
