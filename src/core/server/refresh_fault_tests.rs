@@ -3,7 +3,10 @@
 //! reaches the other processes once the store takes writes again.
 
 use super::sim::{World, GRACE_MS};
-use super::sim_ops::{accepted, cred, sign, sign_forced, stored, token, update_global, view};
+use super::sim_ops::{
+    accepted, assert_newest_after_a_flush, cred, sign, sign_forced, stored, token,
+    unsent_forced_token, update_global, view,
+};
 use super::{Op, Which};
 
 #[test]
@@ -15,13 +18,8 @@ fn a_forced_refresh_whose_write_never_lands_keeps_the_new_token_and_publishes_it
         let t1 = cred(&w, a);
         w.call(1, token(false), 0);
         w.run();
-        // Every write of process 0 fails for the whole lease.
-        w.fail_sets = Some(0);
-        let f = w.call(0, token(true), 0);
-        w.run();
-        let t2 = cred(&w, f);
+        let t2 = unsent_forced_token(&mut w);
         assert_ne!(t1, t2, "seed {seed}");
-        w.fail_sets = None;
         let right_after = w.call(0, token(false), 0);
         w.run();
         assert_eq!(
@@ -64,17 +62,9 @@ fn no_flush_sends_a_credential_its_refresh_still_holds() {
         w.call(0, Op::Flush, at);
         w.run();
         w.fail_sets = None;
-        // Process 1 finds nothing stored and fetches T2/J2; process 0's
-        // next flush must not bring T1/J1 back over it.
-        w.call(1, sign("https://h5.test/"), 0);
-        w.run();
-        w.call(0, Op::Flush, 0);
-        w.run();
-        w.run_until(w.now + GRACE_MS + 1_000);
-        let newest = w.wechat.newest_ticket().map(str::to_owned);
-        let t = w.call(1, sign("https://h5.test/other"), 0);
-        w.run();
-        assert_eq!(w.ticket_of(&view(&w, t)), newest, "seed {seed}");
+        // Process 1 fetches T2/J2; process 0's next flush must not bring
+        // T1/J1 back over it.
+        assert_newest_after_a_flush(&mut w, seed, &[1]);
     }
 }
 
@@ -84,13 +74,9 @@ fn an_unsent_token_is_served_from_memory_while_the_store_is_down() {
         let mut w = World::new(seed, 1, true);
         w.call(0, token(false), 0);
         w.run();
-        w.fail_sets = Some(0);
-        let f = w.call(0, token(true), 0);
-        w.run();
-        let t2 = cred(&w, f);
+        let t2 = unsent_forced_token(&mut w);
         // The store is down altogether when the recheck comes due: the
         // write of T2 cannot happen, but T2 is valid and in memory.
-        w.fail_sets = None;
         w.backend_down = true;
         w.run_until(w.now + 60_001);
         let first = w.call(0, token(false), 0);
@@ -160,14 +146,6 @@ fn an_update_global_token_during_a_refresh_never_lets_a_flush_send_the_held_cred
         }
         w.run();
         w.fail_sets = None;
-        w.call(1, sign("https://h5.test/"), 0);
-        w.run();
-        w.call(0, Op::Flush, 0);
-        w.run();
-        w.run_until(w.now + GRACE_MS + 1_000);
-        let newest = w.wechat.newest_ticket().map(str::to_owned);
-        let t = w.call(1, sign("https://h5.test/other"), 0);
-        w.run();
-        assert_eq!(w.ticket_of(&view(&w, t)), newest, "seed {seed}");
+        assert_newest_after_a_flush(&mut w, seed, &[1]);
     }
 }

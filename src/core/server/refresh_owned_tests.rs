@@ -3,7 +3,9 @@
 //! is never stranded unwritten, and a publish never lands over a newer one.
 
 use super::sim::World;
-use super::sim_ops::{backend_token, cred, step_until, stored, token, update_global};
+use super::sim_ops::{
+    backend_token, cred, step_until, stored, token, unsent_forced_token, update_global,
+};
 use super::{Kind, Op};
 
 /// updateGlobalToken (Save merge flush:true) while the refresh's held
@@ -144,11 +146,7 @@ fn publish_run(saves: u64) {
         w.run();
         w.call(1, token(false), 0);
         w.run();
-        w.fail_sets = Some(0);
-        let f = w.call(0, token(true), 0);
-        w.run();
-        let t2 = cred(&w, f);
-        w.fail_sets = None;
+        let t2 = unsent_forced_token(&mut w);
         // Process 1 replaces the token: T3 is stored, T2 is now the older.
         let g = w.call(1, token(true), 0);
         w.run();
@@ -197,11 +195,7 @@ fn an_unflushed_local_save_does_not_make_the_recheck_drop_the_new_token() {
             0,
         );
         w.run();
-        w.fail_sets = Some(0);
-        let f = w.call(0, token(true), 0);
-        w.run();
-        let t2 = cred(&w, f);
-        w.fail_sets = None;
+        let t2 = unsent_forced_token(&mut w);
         let writes_before = w.writes.get("global").copied().unwrap_or(0);
         w.run_until(w.now + 60_001);
         let r = w.call(0, token(false), 0);

@@ -10,7 +10,7 @@ use super::io::{Action, Io, OpId, Out};
 use super::{Op, ServerCore};
 use crate::core::error::{Error, ErrorCode};
 use crate::core::json_object::RawObject;
-use crate::core::store::StoreConfig;
+use crate::core::store::{Kind, StoreConfig};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 
@@ -401,7 +401,12 @@ impl Wechat {
     }
 }
 
-/// What a backend's `clear` keeps: the keys of the kinds that survive it.
+/// What a backend's `clear` keeps: the keys of the kinds that survive it
+/// (the core's own rule, applied to the keys' prefixes).
 fn key_survives_clear(key: &str) -> bool {
-    ["sess:", "idx:", "mp:"].iter().any(|p| key.starts_with(p))
+    // Every kind: the Store API's (`Kind::ALL`) and the app sessions' own.
+    [Kind::AppSession, Kind::SessionIndex]
+        .into_iter()
+        .chain(Kind::ALL)
+        .any(|k| k.survives_clear() && key.starts_with(&k.key("")))
 }

@@ -3,7 +3,7 @@
 //! shared by sim_tests.rs and the refresh fault tests.
 
 use super::io::Out;
-use super::sim::World;
+use super::sim::{World, GRACE_MS};
 use super::{Op, Which};
 use crate::core::store::Kind;
 
@@ -81,5 +81,34 @@ pub(super) fn step_until(w: &mut World, limit: u64, mut cond: impl FnMut(&World)
         assert!(w.now < end, "condition never held");
         let t = w.now + 1;
         w.run_until(t);
+    }
+}
+
+/// Process 0 forces a new token while none of its writes land (the store
+/// fails for the whole lease), then the store takes writes again: the
+/// token it serves now and never wrote.
+pub(super) fn unsent_forced_token(w: &mut World) -> String {
+    w.fail_sets = Some(0);
+    let f = w.call(0, token(true), 0);
+    w.run();
+    w.fail_sets = None;
+    cred(w, f)
+}
+
+/// After process 0's credential writes failed: process 1 finds nothing
+/// stored and fetches its own, process 0 flushes, and once WeChat's grace
+/// for replaced tickets is over each of `procs` signs with the newest
+/// ticket (an unlocked flush never brought the older one back).
+pub(super) fn assert_newest_after_a_flush(w: &mut World, seed: u64, procs: &[usize]) {
+    w.call(1, sign("https://h5.test/"), 0);
+    w.run();
+    w.call(0, Op::Flush, 0);
+    w.run();
+    w.run_until(w.now + GRACE_MS + 1_000);
+    let newest = w.wechat.newest_ticket().map(str::to_owned);
+    for &p in procs {
+        let t = w.call(p, sign("https://h5.test/other"), 0);
+        w.run();
+        assert_eq!(w.ticket_of(&view(w, t)), newest, "seed {seed}: process {p}");
     }
 }
