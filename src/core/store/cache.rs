@@ -121,6 +121,8 @@ pub struct StoreCore<P> {
     config: StoreConfig,
     has_backend: bool,
     entries: Keyed<Entry<P>>,
+    /// The global record's digest in `entries`.
+    global_at: Digest,
     signatures: usize,
     /// OAuth and MP session records in memory: bounded like signatures when
     /// a backend holds them (every user seen would stay otherwise).
@@ -148,11 +150,13 @@ impl<P: Payload> StoreCore<P> {
         hash_key: [u64; 2],
         now: u64,
     ) -> StoreCore<P> {
+        // Only a backend's writes need a key's text back.
+        let entries = Keyed::new(hash_key, has_backend);
         StoreCore {
             config,
             has_backend,
-            // Only a backend's writes need a key's text back.
-            entries: Keyed::new(hash_key, has_backend),
+            global_at: entries.digest(&Kind::Global.key("")),
+            entries,
             signatures: 0,
             users: 0,
             may_evict_users: true,
@@ -253,10 +257,11 @@ impl<P: Payload> StoreCore<P> {
         true
     }
 
-    /// The ticket hash of the global record, if known here.
+    /// The ticket hash of the global record, if known here. Every
+    /// signature hit asks: the record's digest is computed once, in `new`.
     fn current_ticket(&self) -> Option<std::num::NonZeroU64> {
         self.entries
-            .get("global")
+            .get_at(self.global_at)
             .and_then(|g| g.record.as_ref())
             .and_then(|r| r.meta.ticket())
     }
@@ -636,11 +641,7 @@ impl<P: Payload> StoreCore<P> {
             return false;
         }
         let made_with = entry.record.as_ref().and_then(|r| r.meta.ticket());
-        let current = self
-            .entries
-            .get("global")
-            .and_then(|g| g.record.as_ref())
-            .and_then(|r| r.meta.ticket());
+        let current = self.current_ticket();
         matches!((made_with, current), (Some(a), Some(b)) if a != b)
     }
 

@@ -123,6 +123,10 @@ impl<V> Keyed<V> {
         self.cells[slot].value.as_mut()
     }
 
+    pub fn get_at(&self, at: Digest) -> Option<&V> {
+        self.cells[*self.index.get(&at)?].value.as_ref()
+    }
+
     pub fn get_mut_at(&mut self, at: Digest) -> Option<&mut V> {
         let slot = *self.index.get(&at)?;
         self.cells[slot].value.as_mut()
