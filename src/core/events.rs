@@ -40,19 +40,6 @@ pub enum EventKind {
     CheckSession = 5,
 }
 
-impl EventKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventKind::Request => "request",
-            EventKind::Upload => "upload",
-            EventKind::Download => "download",
-            EventKind::Login => "login",
-            EventKind::Relogin => "relogin",
-            EventKind::CheckSession => "checkSession",
-        }
-    }
-}
-
 impl From<Transfer> for EventKind {
     fn from(t: Transfer) -> EventKind {
         match t {

@@ -2,12 +2,12 @@
 
 use crate::core::error::{Error, ErrorCode};
 
-/// What the host's store can do.
 /// How often a process re-reads the global record (token and ticket) to
 /// see another process's refresh: `recheckInterval`, also for a Store
 /// serving signatures without a Wechat.
 pub const DEFAULT_RECHECK_MS: u64 = 60_000;
 
+/// What the host's store can do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StoreSettings {
     pub has_backend: bool,

@@ -63,8 +63,7 @@ impl Guard {
         if self.local {
             return self.held;
         }
-        let ttl = cx.cfg.map_or(30_000, |c| c.lock_ttl_ms);
-        self.held && cx.now + cx.settings.timeout_ms < self.asked_at + ttl
+        self.held && lease_outlives(cx.now, cx.settings.timeout_ms, self.asked_at, lease_ttl(cx))
     }
 
     pub fn acquire<P: Payload>(&mut self, cx: &mut Cx<P>) -> Step {
@@ -77,10 +76,9 @@ impl Guard {
         }
         self.sleeping = false;
         self.asked_at = cx.now;
-        let ttl_ms = cx.cfg.map_or(30_000, |c| c.lock_ttl_ms);
         Step::Io(Io::Lock {
             name: self.name.clone(),
-            ttl_ms,
+            ttl_ms: lease_ttl(cx),
         })
     }
 
@@ -126,4 +124,17 @@ impl Guard {
             token,
         })
     }
+}
+
+/// The lease a guard asks for: the Wechat's `lockTtl` (30 s before one
+/// attaches).
+fn lease_ttl<P: Payload>(cx: &Cx<P>) -> u64 {
+    cx.cfg.map_or(30_000, |c| c.lock_ttl_ms)
+}
+
+/// Whether a lease taken at `asked_at` for `ttl` ms still holds once a
+/// backend call sent at `sent` has answered (`timeout_ms` bounds it): what
+/// is written under a lock must land before the lease lapses.
+pub(crate) fn lease_outlives(sent: u64, timeout_ms: u64, asked_at: u64, ttl: u64) -> bool {
+    sent + timeout_ms < asked_at + ttl
 }

@@ -176,8 +176,8 @@ pub(crate) struct Cx<'a, P> {
     pub rng: &'a mut Drbg,
     pub flush: &'a mut FlushState,
     pub manual: &'a mut Vec<u64>,
-    /// Locks held inside this process (name -> until), for backends
-    /// without a lock of their own.
+    /// Locks held inside this process, by name, for backends without a
+    /// lock of their own.
     pub local_locks: &'a mut BTreeSet<String>,
     pub now: u64,
 }
@@ -242,11 +242,9 @@ impl<P: Payload> ServerCore<P> {
         })
     }
 
-    /// A `Wechat` attaches. A second one for the same app shares the
-    /// credentials; one for another app is refused (the store's records
-    /// are one app's).
     /// Attaches a Wechat. A second one must be the same app with the same
-    /// settings: otherwise one would run on the other's secret and timings.
+    /// settings: otherwise one would run on the other's secret and timings
+    /// (the store's records are one app's).
     pub fn configure(&mut self, params: WechatParams) -> Result<(), Error> {
         let cfg = WechatConfig::new(params, self.settings)?;
         if let Some(current) = &self.cfg {
@@ -278,8 +276,7 @@ impl<P: Payload> ServerCore<P> {
         &self.store
     }
 
-    /// A memory read, for the synchronous fast path: never any I/O.
-    /// A memory lookup. A signature is answered from memory only while the
+    /// A memory lookup, for the synchronous fast path: never any I/O. A signature is answered from memory only while the
     /// global record (whose ticket it must be made with) is known and
     /// recently re-read; else `Load`, and `Op::Get` re-reads it first.
     pub fn lookup(&mut self, kind: Kind, id: &str, now: u64) -> Result<Lookup<P>, Error> {

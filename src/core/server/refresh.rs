@@ -20,6 +20,7 @@
 //! the one that failed.
 
 use super::config::WechatConfig;
+use super::guard::lease_outlives;
 use super::io::{Io, Out};
 use super::need::{Got, Need, Which};
 use super::wechat;
@@ -247,7 +248,12 @@ impl RefreshTask {
     /// write sent `after` ms from now: the write must land before it lapses.
     fn lease_lasts<P: Payload>(&self, cx: &Cx<P>, cfg: &WechatConfig, after: u64) -> bool {
         match &self.lease {
-            Some(l) => cx.now + after + cx.settings.timeout_ms < l.asked_at + cfg.lock_ttl_ms,
+            Some(l) => lease_outlives(
+                cx.now + after,
+                cx.settings.timeout_ms,
+                l.asked_at,
+                cfg.lock_ttl_ms,
+            ),
             // No lock to hold: nothing makes a second attempt safer.
             None => false,
         }

@@ -109,13 +109,10 @@ fn write_now<P: Payload>(cx: &mut Cx<P>, kind: Kind, id: &str, record: Record<P>
         return None;
     }
     cx.store.drop_clean(kind, id);
-    let ttl_ms = record
-        .expiry()
-        .map_or(0, |e| e.saturating_sub(cx.now).max(1));
     Some(Io::Set {
         key: kind.key(id),
         value: record.encode(),
-        ttl_ms,
+        ttl_ms: record.ttl_ms(cx.now),
     })
 }
 
@@ -216,8 +213,7 @@ impl VerifyTask {
         let now = cx.now;
         match (&self.st, answer) {
             (VerifySt::Renewal, None) => {
-                let openid = self.openid.clone();
-                let mut guard = Guard::brief(user_lock(&openid), cx, RENEWAL_LOCK_WAIT_MS);
+                let mut guard = Guard::brief(user_lock(&self.openid), cx, RENEWAL_LOCK_WAIT_MS);
                 let step = guard.acquire(cx);
                 self.guard = Some(guard);
                 self.locked(cx, Some(step))

@@ -112,7 +112,7 @@ impl<P: Payload> RevokeTask<P> {
 
     fn start(&mut self, cx: &mut Cx<P>) -> Next<P> {
         let Some(hash) = self.hash.clone() else {
-            let step = self.section.lock(cx, &self.openid.clone());
+            let step = self.section.lock(cx, &self.openid);
             return self.locked(cx, step);
         };
         match read(cx, Kind::AppSession, &hash) {
@@ -128,7 +128,7 @@ impl<P: Payload> RevokeTask<P> {
             return Next::Done(Ok(Out::Reply("0".to_owned())));
         };
         self.openid = openid;
-        let step = self.section.lock(cx, &self.openid.clone());
+        let step = self.section.lock(cx, &self.openid);
         self.locked(cx, step)
     }
 
@@ -205,7 +205,7 @@ impl<P: Payload> RevokeTask<P> {
             match set_io(
                 cx,
                 Kind::SessionIndex,
-                &self.openid.clone(),
+                &self.openid,
                 &index_text(&self.openid, &sessions),
             ) {
                 Ok(io) => ios.extend(io),

@@ -218,7 +218,7 @@ impl<P: Payload> StoreCore<P> {
         }
         // One map lookup for the hit and its LRU touch (the bounded kinds).
         let payload = record.payload.clone();
-        if matches!(kind, Kind::Signature | Kind::OAuth | Kind::MpSession) {
+        if is_bounded(kind) {
             entry.used = tick;
             self.tick = tick;
         }
@@ -257,11 +257,18 @@ impl<P: Payload> StoreCore<P> {
         true
     }
 
-    /// The ticket hash of the global record, if known here. Every
-    /// signature hit asks: the record's digest is computed once, in `new`.
+    /// The entry of `kind`/`id`. The global record, which every signature
+    /// hit and credential check reads, by the digest `new` computed once.
+    fn entry(&self, kind: Kind, id: &str) -> Option<&Entry<P>> {
+        match kind {
+            Kind::Global => self.entries.get_at(self.global_at),
+            _ => self.entries.get(&kind.key(id)),
+        }
+    }
+
+    /// The ticket hash of the global record, if known here.
     fn current_ticket(&self) -> Option<std::num::NonZeroU64> {
-        self.entries
-            .get_at(self.global_at)
+        self.entry(Kind::Global, "")
             .and_then(|g| g.record.as_ref())
             .and_then(|r| r.meta.ticket())
     }
@@ -269,14 +276,14 @@ impl<P: Payload> StoreCore<P> {
     /// The record itself, if cached and live (the credential logic reads its
     /// fields); None when absent, expired or not read yet.
     pub fn record(&self, kind: Kind, id: &str, now: u64) -> Option<&Record<P>> {
-        let entry = self.entries.get(&kind.key(id))?;
+        let entry = self.entry(kind, id)?;
         let record = entry.record.as_ref()?;
         (!record.is_expired(now) && !self.ticket_is_stale(kind, entry)).then_some(record)
     }
 
     /// Whether `kind`/`id` is in memory at all (read, written or known absent).
     pub fn is_known(&self, kind: Kind, id: &str) -> bool {
-        self.entries.contains_key(&kind.key(id))
+        self.entry(kind, id).is_some()
     }
 
     /// Whether another process may have changed this since it was last read
@@ -285,7 +292,7 @@ impl<P: Payload> StoreCore<P> {
         if !self.has_backend {
             return false;
         }
-        match self.entries.get(&kind.key(id)) {
+        match self.entry(kind, id) {
             None => true,
             Some(e) => now >= e.checked_at.saturating_add(interval_ms),
         }
@@ -320,12 +327,12 @@ impl<P: Payload> StoreCore<P> {
             Some(raw) => Some(Record::decode(kind, raw)?).filter(|r| !r.is_expired(now)),
             None => None,
         };
-        if record.is_none() && matches!(kind, Kind::OAuth | Kind::MpSession) {
+        if record.is_none() && is_user_kind(kind) {
             // Not remembered: a key taken from a request (a cookie, an
             // openid) must not leave an entry behind for every miss.
             return Ok(None);
         }
-        self.insert(kind, key.clone(), record.clone(), State::Clean, now);
+        self.insert(kind, key.clone(), record.clone(), State::Clean, false, now);
         self.touch(kind, &key);
         self.may_evict = true;
         self.may_evict_users = true;
@@ -400,7 +407,8 @@ impl<P: Payload> StoreCore<P> {
     /// Stores a record the core built (a fresh credential, a signature).
     pub fn put(&mut self, kind: Kind, id: &str, record: Record<P>, now: u64) -> P {
         let key = kind.key(id);
-        let state = match self.entries.get(&key).map(|e| e.state) {
+        let prev = self.entries.get(&key);
+        let state = match prev.map(|e| e.state) {
             // Memory only: nothing to write, so nothing is ever dirty.
             _ if !self.has_backend => State::Clean,
             Some(State::Writing { .. }) => State::Writing { again: true },
@@ -410,28 +418,22 @@ impl<P: Payload> StoreCore<P> {
             Some(State::Unsent) => State::Unsent,
             _ => State::Dirty,
         };
-        let owned = self.entries.get(&key).is_some_and(|e| e.owned);
-        // Only the records a refresh can own (global, OAuth) need it.
-        if let Some(e) = self
-            .entries
-            .get(&key)
-            .filter(|_| matches!(kind, Kind::Global | Kind::OAuth))
-        {
-            if e.state == (State::Writing { again: false }) {
-                // A flush is writing what is here now: remember what, so an
-                // unsent base can be judged against it once it lands.
-                let fp = credentials::fingerprint(e.record.as_ref());
-                self.in_flight.insert(key.clone(), fp);
-            }
+        let owned = prev.is_some_and(|e| e.owned);
+        // A flush is writing what is here now: remember what, so an unsent
+        // base can be judged against it once it lands. Only the records a
+        // refresh can own (global, OAuth) need it.
+        let sending = prev
+            .filter(|e| {
+                matches!(kind, Kind::Global | Kind::OAuth)
+                    && e.state == (State::Writing { again: false })
+            })
+            .map(|e| credentials::fingerprint(e.record.as_ref()));
+        if let Some(fp) = sending {
+            self.in_flight.insert(key.clone(), fp);
         }
         let payload = record.payload.clone();
         self.epoch = self.epoch.wrapping_add(1);
-        self.insert(kind, key.clone(), Some(record), state, now);
-        if owned {
-            if let Some(e) = self.entries.get_mut(&key) {
-                e.owned = true;
-            }
-        }
+        self.insert(kind, key.clone(), Some(record), state, owned, now);
         self.touch(kind, &key);
         self.evict(Some(&key));
         payload
@@ -461,7 +463,7 @@ impl<P: Payload> StoreCore<P> {
     }
 
     pub fn view(&self, kind: Kind, id: &str) -> Option<&P> {
-        self.entries.get(&kind.key(id))?.view.as_ref()
+        self.entry(kind, id)?.view.as_ref()
     }
 
     pub fn set_view(&mut self, kind: Kind, id: &str, view: P) {
@@ -507,7 +509,7 @@ impl<P: Payload> StoreCore<P> {
             writes.push(match &entry.record {
                 Some(r) => Write {
                     value: Some(r.encode()),
-                    ttl_ms: r.expiry().map_or(0, |e| e.saturating_sub(now).max(1)),
+                    ttl_ms: r.ttl_ms(now),
                     key,
                 },
                 None => Write {
@@ -532,7 +534,7 @@ impl<P: Payload> StoreCore<P> {
         let write = Write {
             key: key.clone(),
             value: Some(record.encode()),
-            ttl_ms: record.expiry().map_or(0, |e| e.saturating_sub(now).max(1)),
+            ttl_ms: record.ttl_ms(now),
         };
         entry.state = State::Writing { again: false };
         Some(write)
@@ -671,6 +673,7 @@ impl<P: Payload> StoreCore<P> {
         key: String,
         record: Option<Record<P>>,
         state: State,
+        owned: bool,
         now: u64,
     ) {
         let entry = Entry {
@@ -681,12 +684,12 @@ impl<P: Payload> StoreCore<P> {
             written: self.epoch,
             checked_at: now,
             view: None,
-            owned: false,
+            owned,
         };
         if self.entries.insert(key, entry).is_none() {
             match kind {
                 Kind::Signature => self.signatures += 1,
-                Kind::OAuth | Kind::MpSession => self.users += 1,
+                k if is_user_kind(k) => self.users += 1,
                 _ => {}
             }
         }
@@ -705,7 +708,7 @@ impl<P: Payload> StoreCore<P> {
     }
 
     fn touch(&mut self, kind: Kind, key: &str) {
-        if !matches!(kind, Kind::Signature | Kind::OAuth | Kind::MpSession) {
+        if !is_bounded(kind) {
             return;
         }
         self.tick = self.tick.wrapping_add(1);
@@ -758,8 +761,15 @@ impl<P: Payload> StoreCore<P> {
     }
 }
 
+/// Records kept per user (an OAuth token, an MP session): bounded like
+/// signatures when a backend holds them.
 fn is_user_kind(kind: Kind) -> bool {
     matches!(kind, Kind::OAuth | Kind::MpSession)
+}
+
+/// What the LRU bound covers (and so what each use touches).
+fn is_bounded(kind: Kind) -> bool {
+    kind == Kind::Signature || is_user_kind(kind)
 }
 
 /// wechat-jssdk counts updates of the global token (`count`): an update

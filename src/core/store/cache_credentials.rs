@@ -3,7 +3,7 @@
 //! (`State::Held`) or could not write before its lease ran out
 //! (`State::Unsent`).
 
-use super::{Kind, Payload, Record, Reread, State, StoreCore};
+use super::{is_user_kind, Kind, Payload, Record, Reread, State, StoreCore};
 use crate::core::error::Error;
 
 /// A record's identity for "has anyone written it since": a hash of its
@@ -73,7 +73,7 @@ impl<P: Payload> StoreCore<P> {
             }
         }
         self.unsent_bases.remove(&key);
-        self.insert(kind, key, Some(fresh), State::Clean, now);
+        self.insert(kind, key, Some(fresh), State::Clean, false, now);
         Reread::Adopted
     }
 
@@ -85,10 +85,10 @@ impl<P: Payload> StoreCore<P> {
         if live {
             return outcome;
         }
-        if matches!(kind, Kind::OAuth | Kind::MpSession) {
+        if is_user_kind(kind) {
             self.remove(&key);
         } else {
-            self.insert(kind, key, None, State::Clean, now);
+            self.insert(kind, key, None, State::Clean, false, now);
         }
         outcome
     }
@@ -101,7 +101,7 @@ impl<P: Payload> StoreCore<P> {
         // Its base, if it was unsent, was taken by the refresh already.
         self.unsent_bases.remove(&key);
         if self.has_backend {
-            if let Some(entry) = self.entries.get_mut(&kind.key(id)) {
+            if let Some(entry) = self.entries.get_mut(&key) {
                 entry.owned = true;
                 if matches!(entry.state, State::Dirty | State::Held | State::Unsent) {
                     entry.state = State::Held;
@@ -169,7 +169,7 @@ impl<P: Payload> StoreCore<P> {
 
     /// The fingerprint of the record an unsent credential was built on.
     pub fn unsent_base(&self, kind: Kind, id: &str) -> Option<u64> {
-        match self.entries.get(&kind.key(id))?.state {
+        match self.entry(kind, id)?.state {
             State::Unsent => self.unsent_bases.get(&kind.key(id)).copied(),
             _ => None,
         }
@@ -178,22 +178,19 @@ impl<P: Payload> StoreCore<P> {
     /// An owned credential whose key a flush is writing right now (it took
     /// the record before the refresh put its own).
     pub fn owned_in_flight(&self, kind: Kind, id: &str) -> bool {
-        self.entries
-            .get(&kind.key(id))
+        self.entry(kind, id)
             .is_some_and(|e| e.owned && matches!(e.state, State::Writing { .. }))
     }
 
     /// Whether a refresh's credential was changed here while written.
     pub fn is_held(&self, kind: Kind, id: &str) -> bool {
-        self.entries
-            .get(&kind.key(id))
+        self.entry(kind, id)
             .is_some_and(|e| e.owned && e.state == State::Held)
     }
 
     /// Whether a credential here was never written (see `State::Unsent`).
     pub fn is_unsent(&self, kind: Kind, id: &str) -> bool {
-        self.entries
-            .get(&kind.key(id))
+        self.entry(kind, id)
             .is_some_and(|e| e.state == State::Unsent)
     }
 }

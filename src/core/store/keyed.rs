@@ -107,7 +107,7 @@ impl<V> Keyed<V> {
     }
 
     pub fn digest(&self, key: &str) -> Digest {
-        digest(self.hash_key, &[key.as_bytes()])
+        digest(self.hash_key, key.as_bytes())
     }
 
     fn slot(&self, key: &str) -> Option<u32> {

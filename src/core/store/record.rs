@@ -262,6 +262,12 @@ impl<P: Payload> Record<P> {
         self.expires_at.map(NonZeroU64::get)
     }
 
+    /// The backend ttl for a write now: 0 for none, else at least 1 ms
+    /// (a record due this very ms is still written with a ttl).
+    pub fn ttl_ms(&self, now: u64) -> u64 {
+        self.expiry().map_or(0, |e| e.saturating_sub(now).max(1))
+    }
+
     pub fn is_expired(&self, now: u64) -> bool {
         matches!(self.expires_at, Some(e) if e.get() <= now)
     }
