@@ -230,3 +230,19 @@ test('updateSignature lands when the signature cache is full of unwritten entrie
   flaky.get = async () => { throw new Error('down'); };
   assert.equal((await wechatStore.getGlobalToken()).accessToken, 'A');
 });
+
+test('after destroy() every Store call rejects STORE_DESTROYED and none reaches the closed backend', async () => {
+  let calls = 0;
+  const counted = (f) => async (...args) => { calls++; return f(...args); };
+  const backend = memoryBackend();
+  for (const k of ['get', 'set', 'delete']) backend[k] = counted(backend[k]);
+  const store = new Store({ backend, noInterval: true });
+  await store.destroy();
+  calls = 0;
+  for (const call of [() => store.getSignature('https://h5.test/a'), () => store.getGlobalToken(),
+    () => store.getOAuthAccessToken('u1'), () => store.getMPSession('u1'),
+    () => store.saveSignature('https://h5.test/b', { signature: 's' }), () => store.updateGlobalToken({ accessToken: 'a' })]) {
+    await assert.rejects(call(), code('STORE_DESTROYED'));
+  }
+  assert.equal(calls, 0, 'no backend call after destroy');
+});

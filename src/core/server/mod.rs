@@ -284,6 +284,9 @@ impl<P: Payload> ServerCore<P> {
         // store), the global record is re-read once per recheck interval
         // too, and before any signature it may have made stale is served.
         if matches!(kind, Kind::Signature | Kind::Global) && self.global_due(now) {
+            // The store's own checks first, in its order: a destroyed store
+            // asks its (closed) backend nothing.
+            self.store.alive()?;
             crate::core::store::record::check_id(kind, id)?;
             return Ok(Lookup::Load {
                 key: kind.key(id),
@@ -392,7 +395,12 @@ impl<P: Payload> ServerCore<P> {
     pub fn start(&mut self, op: Op<P>, now: u64) -> (OpId, Vec<Action<P>>) {
         let id = self.next_op;
         self.next_op = self.next_op.wrapping_add(1).max(1);
-        let task = match tasks::for_op(op, self.cfg.is_some()) {
+        // A destroyed store starts nothing: its backend is closed.
+        let task = match self
+            .store
+            .alive()
+            .and_then(|()| tasks::for_op(op, self.cfg.is_some()))
+        {
             Ok(task) => task,
             Err(e) => {
                 self.out.push(Action::Finish {
