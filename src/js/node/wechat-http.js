@@ -4,7 +4,7 @@
 // cause-of-cause that leaves here holds a URL or any of those values:
 // messages name the path only, and a custom fetch's own error (node-fetch
 // puts the URL in it) is copied with every secret scrubbed.
-import { codedError } from '../shared/errors.js';
+import { codedError, withTimeout } from '../shared/errors.js';
 
 const SENSITIVE = /([?&#]|\b)(secret|appsecret|js_code|code|access_token|refresh_token|ticket|session_key)=[^&#\s"'<>]*/gi;
 
@@ -48,16 +48,10 @@ export function wechatHttp({ apiBase, timeout, fetch, secrets }) {
     const qs = new URLSearchParams(query).toString();
     const url = base + path + (qs ? '?' + qs : '');
     const controller = new AbortController();
-    // The abort is a courtesy to fetches that honour it; the race is what
-    // bounds the call, so a fetch that ignores the signal, or a body that
-    // stalls after the headers, still ends in TIMEOUT.
-    let timer;
-    const deadline = new Promise((_, reject) => {
-      timer = setTimeout(() => {
-        controller.abort();
-        reject(codedError('TIMEOUT', what + ' timed out after ' + timeout + ' ms'));
-      }, timeout);
-    });
+    // The abort is a courtesy to fetches that honour it; the deadline is
+    // what bounds the call, so a fetch that ignores the signal, or a body
+    // that stalls after the headers, still ends in TIMEOUT.
+    const timer = setTimeout(() => controller.abort(), timeout);
     try {
       const init = { method, signal: controller.signal };
       if (body !== undefined) {
@@ -68,7 +62,7 @@ export function wechatHttp({ apiBase, timeout, fetch, secrets }) {
         const res = await fetch(url, init);
         return { res, text: await res.text() };
       })();
-      const { res, text } = await Promise.race([exchange, deadline]);
+      const { res, text } = await withTimeout(exchange, timeout, what);
       if (!res.ok) throw codedError('HTTP_ERROR', what + ' answered HTTP ' + res.status, { status: res.status });
       if (typeof text !== 'string') throw codedError('HTTP_ERROR', what + ' answered no text');
       return text;
