@@ -59,10 +59,20 @@ function send(res, status, body, headers) {
 
 const CHALLENGE = { 'www-authenticate': 'Bearer error="invalid_token"' };
 
-// A body the handler will not read: its status, and the connection closes
-// after the answer so the rest is never read (keeping it alive would mean
-// reading and discarding everything the client still sends).
-const unread = (status, code, message) => Object.assign(codedError(code, message), { status, unread: true });
+// readJson's own refusals carry the status to answer with. `unread`: the
+// rest of the body was never read, so the connection closes after the
+// answer (keeping it alive would mean reading and discarding everything the
+// client still sends). Only these set the status: an error from further on
+// (WeChat's HTTP_ERROR carries WeChat's status) is answered by its code.
+const refused = (status, code, message, unread) => Object.assign(codedError(code, message), { status, refused: true, unread });
+
+function parseJson(text) {
+  try {
+    return text ? JSON.parse(text) : {};
+  } catch (_) {
+    throw codedError('BAD_INPUT', 'the body is not JSON');
+  }
+}
 
 /**
  * A request body as JSON, read with a size cap and a deadline. A declared
@@ -72,20 +82,19 @@ const unread = (status, code, message) => Object.assign(codedError(code, message
 function readJson(req, limit, timeout) {
   const parsed = req.body;
   if (parsed !== undefined && parsed !== null && typeof parsed === 'object' && !Buffer.isBuffer(parsed)) return Promise.resolve(parsed);
-  const tooLarge = () => unread(413, 'BAD_INPUT', 'the body is larger than ' + limit + ' bytes');
+  const tooLarge = (unread) => refused(413, 'BAD_INPUT', 'the body is larger than ' + limit + ' bytes', unread);
   // A body parser in front already read the stream (express.text, express.raw).
   if (typeof parsed === 'string' || Buffer.isBuffer(parsed)) {
     const size = typeof parsed === 'string' ? Buffer.byteLength(parsed) : parsed.length;
-    if (size > limit) return Promise.reject(Object.assign(codedError('BAD_INPUT', 'the body is larger than ' + limit + ' bytes'), { status: 413 }));
-    return new Promise((resolve) => resolve(parsed.length ? JSON.parse(parsed.toString('utf8')) : {}))
-      .catch(() => { throw codedError('BAD_INPUT', 'the body is not JSON'); });
+    if (size > limit) return Promise.reject(tooLarge(false));
+    return new Promise((resolve) => resolve(parseJson(parsed.toString('utf8'))));
   }
-  if (Number(req.headers['content-length']) > limit) return Promise.reject(tooLarge());
+  if (Number(req.headers['content-length']) > limit) return Promise.reject(tooLarge(true));
   return new Promise((resolve, reject) => {
     const chunks = [];
     let size = 0;
     let settled = false;
-    const timer = setTimeout(() => fail(unread(408, 'TIMEOUT', 'the request body did not arrive in time')), timeout);
+    const timer = setTimeout(() => fail(refused(408, 'TIMEOUT', 'the request body did not arrive in time', true)), timeout);
     function fail(err) {
       if (settled) return;
       settled = true;
@@ -96,20 +105,19 @@ function readJson(req, limit, timeout) {
     }
     function onData(chunk) {
       size += chunk.length;
-      if (size > limit) return fail(tooLarge());
+      if (size > limit) return fail(tooLarge(true));
       chunks.push(chunk);
     }
     req.on('data', onData);
-    req.on('error', () => fail(unread(400, 'BAD_INPUT', 'the body could not be read')));
+    req.on('error', () => fail(refused(400, 'BAD_INPUT', 'the body could not be read', true)));
     req.on('end', () => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       try {
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve(text ? JSON.parse(text) : {});
-      } catch (_) {
-        reject(codedError('BAD_INPUT', 'the body is not JSON'));
+        resolve(parseJson(Buffer.concat(chunks).toString('utf8')));
+      } catch (err) {
+        reject(err);
       }
     });
   });
@@ -190,8 +198,8 @@ export class Sessions {
         })
         .then((s) => send(res, 200, { token: s.token, expiresIn: s.expiresIn }), (err) => {
           const { status, body } = httpError(err);
-          if (err && err.unread) send(res, err.status, body, { connection: 'close' });
-          else send(res, err && err.status === 413 ? 413 : status, body);
+          if (err && err.refused) send(res, err.status, body, err.unread ? { connection: 'close' } : undefined);
+          else send(res, status, body);
         });
     };
   }
