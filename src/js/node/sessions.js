@@ -6,14 +6,14 @@
 import { randomBytes } from 'node:crypto';
 import { codedError } from '../shared/errors.js';
 import { checkOptions, intIn } from '../shared/options.js';
-import { infoText, checkKey } from '../shared/info.js';
-import { checked, text } from './args.js';
+import { infoText } from '../shared/info.js';
+import { checked, keyText, text } from './args.js';
 
 const unauthorized = (why) => codedError('UNAUTHORIZED', why);
 
 // An openid names the user's records: the store's key checks apply (a lone
 // surrogate would become U+FFFD at the boundary and name another user's).
-const openidOf = (openid) => checkKey('the openid', text('the openid', openid, 256));
+const openidOf = (openid) => keyText('the openid', openid, 256);
 
 // Tokens are 32 random bytes in base64url: exactly 43 characters. Anything
 // else is refused here, before a large string is copied into the wasm.

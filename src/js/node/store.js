@@ -11,6 +11,7 @@ import { checkOptions, intIn } from '../shared/options.js';
 import { checkKey, infoParts } from '../shared/info.js';
 import { backendHost, checkBackend } from './backend-host.js';
 import { Driver } from './driver.js';
+import { HandleMemo } from './handle-memo.js';
 
 export const STORE_OPTIONS = {
   interval: intIn(1000, 86400000, 'ms'),
@@ -50,13 +51,8 @@ export class Store {
     }, Date.now());
     this._host = host;
     this._driver = new Driver(this._core, host);
-    // url -> { handle, info } of a signature the core served, so a
-    // repeated hit asks the core with two numbers instead of copying the URL
-    // across. The core still decides every use (expiry, ticket, LRU; any
-    // change to the entry retires its handle); this only remembers what it
-    // answered. Bounded like the core's own map.
-    this._handles = new Map();
-    this._handlesMax = o.maxSignatures !== undefined ? o.maxSignatures : 10000;
+    // Signatures the core served, by URL; bounded like the core's own map.
+    this._handles = new HandleMemo(o.maxSignatures !== undefined ? o.maxSignatures : 10000);
     this._timer = null;
     this._destroyed = false;
     this._schedule();
@@ -113,19 +109,15 @@ export class Store {
   getSignature(url) {
     const known = this._handles.get(url);
     if (known !== undefined) {
-      if (this._core.signatureLive(known.slot, known.generation, Date.now())) return Promise.resolve(known.info);
-      this._handles.delete(url);
+      if (this._core.signatureLive(known.slot, known.generation, Date.now())) return Promise.resolve(known.value);
+      this._handles.forget(url);
     }
     const checked = this._key('url', url);
     if (checked !== url) return Promise.reject(checked);
     const hit = this._core.get(SIGNATURE, url, Date.now());
     if (hit === true) return this._driver.run(this._core.startGet(SIGNATURE, url, Date.now()));
     if (hit instanceof Error) return Promise.reject(hit);
-    if (hit !== undefined) {
-      if (this._handles.size >= this._handlesMax) this._handles.clear();
-      const handle = this._core.signatureHandle(url);
-      if (handle !== undefined) this._handles.set(url, { slot: handle[0], generation: handle[1], info: hit });
-    }
+    if (hit !== undefined) this._handles.remember(url, this._core.signatureHandle(url), hit);
     return Promise.resolve(hit);
   }
   saveSignature(url, info) { return this._keyed('url', url, (k) => this._write(SIGNATURE, k, info, false, false)); }

@@ -9,12 +9,13 @@ import { codedError } from '../shared/errors.js';
 import { ensureStarted } from '../shared/loader.js';
 import { checkOptions, intIn } from '../shared/options.js';
 import { checkKey } from '../shared/info.js';
-import { checked, text } from './args.js';
+import { checked, keyText, text } from './args.js';
 import { wechatHttp, checkApiBase } from './wechat-http.js';
 import { Store, storeError } from './store.js';
 import { FileStore } from './stores.js';
 import { foreignStoreBackend, JSSDK_METHODS } from './foreign-store.js';
 import { Sessions } from './sessions.js';
+import { HandleMemo } from './handle-memo.js';
 
 const TOKEN = CredKind.Token, TICKET = CredKind.Ticket;
 
@@ -27,14 +28,7 @@ const SESSION_OPTIONS = { ttl: intIn(60000, 365 * 86400000, 'ms'), renew: 'boole
 
 const badInput = (what) => codedError('BAD_INPUT', what);
 
-// A key names a record: the store's checks (length, no lone surrogate, which
-// the boundary would turn into U+FFFD and so make two keys one).
-function oauthKey(key) {
-  text('the OAuth key', key, 4096);
-  return checkKey('the OAuth key', key);
-}
-
-
+const oauthKey = (key) => keyText('the OAuth key', key, 4096);
 
 /**
  * The store to run on: ours, our wechat-jssdk drop-in (its Store inside),
@@ -105,7 +99,7 @@ export class Wechat {
     this._foreign = foreign;
     this._core = store._core;
     this._driver = store._driver;
-    this._views = new Map();
+    this._views = new HandleMemo(10000);
     this.jssdk = { getSignature: (url, opts) => this._signature(url, opts) };
     this.oauth = {
       getAccessToken: (code, key) => this._oauthExchange(code, key),
@@ -176,7 +170,7 @@ export class Wechat {
     if (options === undefined) {
       // The cached path: a view served before, still good by the core's word.
       const known = this._views.get(url);
-      if (known !== undefined && this._core.signatureViewLive(known.slot, known.generation, Date.now())) return Promise.resolve(known.view);
+      if (known !== undefined && this._core.signatureViewLive(known.slot, known.generation, Date.now())) return Promise.resolve(known.value);
     }
     if (typeof url !== 'string' || url === '') return Promise.reject(badInput('getSignature needs the page URL (a string)'));
     return checked(() => {
@@ -185,7 +179,7 @@ export class Wechat {
       if (!force) {
         const hit = this._core.signatureHit(url, Date.now());
         if (hit !== undefined) {
-          this._remember(url, hit);
+          this._views.remember(url, this._core.signatureHandle(url), hit);
           return Promise.resolve(hit);
         }
       }
@@ -195,16 +189,6 @@ export class Wechat {
       // A wechat-jssdk store is its owner's cache: write through to it.
       return this._foreign ? signed.then((v) => this._store.flush().then(() => v, () => v)) : signed;
     });
-  }
-
-  // url -> { slot, generation, view } of a view the core just served from
-  // memory (same turn, so handle and view belong together): the next call
-  // for that URL asks the core with numbers only. Bounded.
-  _remember(url, view) {
-    const handle = this._core.signatureHandle(url);
-    if (handle === undefined) return;
-    if (this._views.size >= 10000) this._views.clear();
-    this._views.set(url, { slot: handle[0], generation: handle[1], view });
   }
 
   /** Exchanges an OAuth code (once, even if asked concurrently) and stores the token under `key` (default: the openid). */
