@@ -7,8 +7,9 @@ import { coreOptionsJson } from './session-options.js';
 import { withoutQuery } from './http.js';
 import { REQUEST } from './kinds.js';
 
-// Effect kinds and flags, mirrored from src/wasm/session.rs (the boundary
-// and package tests fail if they drift).
+// Effect kinds and flags, mirrored from src/wasm/session.rs, and event
+// types in the order of the core's EventKind (the boundary, package and
+// session-events tests fail if they drift).
 const CHECK = 1, LOGIN = 2, SEND = 3, RESOLVE = 4, REJECT = 5, PERSIST = 6, CLEAR = 7, STATE = 8, REPORT = 9;
 const SEND_NOW = 0x80000000, FROM_LOGIN = 0x100;
 const STATES = ['anonymous', 'logging-in', 'authenticated'];
@@ -79,17 +80,18 @@ export class Session {
     }
     return new P((resolve, reject) => {
       const now = this._host.now();
-      const r = this._core.request(now);
-      const entry = { kind: REQUEST, req, url, resolve, reject, res: null, err: null };
-      if (r >= SEND_NOW) {
-        // The warm path: nothing queued, send at once.
-        this._pending.set(r - SEND_NOW, entry);
-        this._send(r - SEND_NOW, now);
-      } else {
-        this._pending.set(r, entry);
-        this._pump();
-      }
+      this._enqueue(this._core.request(now), { kind: REQUEST, req, url, resolve, reject, res: null, err: null }, now);
     });
+  }
+
+  // What the core answered for a new request or transfer: its id, flagged
+  // SEND_NOW on the warm path (nothing queued: send at once).
+  _enqueue(r, entry, now) {
+    const id = r >= SEND_NOW ? r - SEND_NOW : r;
+    this._pending.set(id, entry);
+    if (r >= SEND_NOW) this._send(id, now);
+    else this._pump();
+    return id;
   }
 
   // Where `req` goes, checked before the core hears of it: a URL the token
@@ -133,11 +135,7 @@ export class Session {
     let id = 0;
     const promise = new P((resolve, reject) => {
       const now = this._host.now();
-      const r = this._core.transfer(kind, now);
-      id = r >= SEND_NOW ? r - SEND_NOW : r;
-      this._pending.set(id, { kind, req, url, resolve, reject, res: null, err: null, task: null });
-      if (r >= SEND_NOW) this._send(id, now);
-      else this._pump();
+      id = this._enqueue(this._core.transfer(kind, now), { kind, req, url, resolve, reject, res: null, err: null, task: null }, now);
     });
     promise.abort = () => {
       const p = this._pending.get(id);
