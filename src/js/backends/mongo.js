@@ -132,7 +132,7 @@ export function mongoBackend({
         return res.deletedCount === 1;
       });
     },
-    /** clearStore(): every collection of ours emptied (locks included). */
+    /** clearStore(): our collections emptied, but for app and MP sessions and locks (below). */
     async clear() {
       return run('clear', async () => {
         const d = await db();

@@ -16,9 +16,9 @@ export type ErrorCode =
   | 'STORE_CORRUPT'
   /** Token Store: a call after destroy(). */
   | 'STORE_DESTROYED'
-  /** Web JssdkClient: wx.error fired (see `errMsg`), or the signature endpoint answered no signature. */
   /** Node sessions.decrypt / decryptData: bad base64, padding or JSON, or a watermark for another appId. */
   | 'DECRYPT_FAILED'
+  /** Web JssdkClient: wx.error fired (see `errMsg`), or the signature endpoint answered no signature. */
   | 'JSSDK_CONFIG'
   /** Web OAuthClient: the redirect's state is missing or not the one this tab sent. */
   | 'OAUTH_STATE'

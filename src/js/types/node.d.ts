@@ -41,6 +41,8 @@ export interface StoreOptions extends StoreCommonOptions {
 /** The Token Store; usable at once (the module starts synchronously). */
 export declare class Store extends TokenStore {
   constructor(options?: StoreOptions);
+  /** Signatures held in memory now. */
+  readonly size: number;
   /** wechat-jssdk's card api_ticket record ({} when none). */
   getCardTicket(): Promise<StoreInfo>;
   updateCardTicket(info: StoreInfo): Promise<StoreInfo>;
@@ -49,7 +51,7 @@ export declare class Store extends TokenStore {
   getMPSessionKey(key: string): Promise<string | undefined>;
   /** Stores the session; resolves with the one it replaced. */
   setMPSession(key: string, data: StoreInfo): Promise<StoreInfo | undefined>;
-  /** Forgets everything here and clears the backend (its clear()). */
+  /** wechat-jssdk's clearStore: forgets credentials and signatures here and in the backend (its clear()); app sessions, their index and MP sessions stay. */
   clearStore(): Promise<void>;
 }
 

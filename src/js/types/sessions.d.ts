@@ -35,7 +35,7 @@ export interface LoginResult {
 export interface HttpRequest {
   method?: string;
   headers: Record<string, string | string[] | undefined>;
-  /** A body a parser already read (an object); otherwise the handler reads it. */
+  /** A body a parser already read (an object, or the text or bytes of express.text()/raw()); otherwise the handler reads it. */
   body?: unknown;
   on(event: string, listener: (...args: any[]) => void): unknown;
 }
@@ -93,8 +93,8 @@ export interface Sessions {
   decrypt<T = Record<string, unknown>>(token: string, encryptedData: string, iv: string): Promise<T & { watermark: { appid: string; timestamp: number } }>;
   /** POST JSON {code, ...} -> 200 {token, expiresIn}; 400, 405, 408, 413, 502, 503, 504 as { code }. */
   loginHandler(options?: LoginHandlerOptions): (req: HttpRequest, res: HttpResponse) => void;
-  /** Express/Connect/node:http guard: 401 with WWW-Authenticate: Bearer error="invalid_token" and { code }. */
-  middleware(options?: GuardOptions): (req: HttpRequest, res: HttpResponse, next?: () => void) => void;
+  /** Express/Connect/node:http guard: 401 with WWW-Authenticate: Bearer error="invalid_token" and { code }. A `next` that throws or returns a rejected promise gets a 500 { code: 'INTERNAL' }. */
+  middleware(options?: GuardOptions): (req: HttpRequest, res: HttpResponse, next?: () => unknown) => void;
   /** The same guard for Koa: the session on ctx.state[property]. */
   koa(options?: GuardOptions): (ctx: KoaContext, next: () => Promise<unknown>) => Promise<void>;
   /** The login route for Koa (it writes the response itself). */

@@ -36,7 +36,7 @@ export interface StoreBackend {
   lock?(key: string, ttlMs: number): Promise<string | null>;
   /** Releases a lock taken with `token`: false when it had expired or been taken over. */
   unlock?(key: string, token: string): Promise<boolean>;
-  /** clearStore(): removes every record of this store. */
+  /** clearStore(): removes this store's records except those under `sess:`, `idx:` and `mp:` (app sessions, their per-user index, MP sessions), which must stay. */
   clear?(): Awaitable<void>;
   /** Called once by destroy(). */
   close?(): Awaitable<void>;

@@ -5,7 +5,7 @@ import type { StoreInfo, StoreBackend, FileStoreOptions, RedisStoreOptions, Mong
 
 /** wechat-jssdk's option names, accepted beside ours. */
 interface JssdkOptions {
-  /** Empty the store at start (wechat-jssdk's clearStore option); `store.ready` settles after. */
+  /** clearStore() at start (wechat-jssdk's option: credentials and signatures go, app and MP sessions stay); `store.ready` settles after. */
   clearStore?: boolean;
   /** Accepted; records are kept per appId already. */
   compareConfigKeys?: string[];
@@ -16,7 +16,7 @@ interface JssdkConfig { appId?: string; [key: string]: unknown }
 
 export declare class Store {
   constructor(options?: StoreCommonOptions & JssdkOptions & { backend?: StoreBackend }, wechatConfig?: JssdkConfig);
-  /** Settles once a `clearStore: true` start has emptied the store. */
+  /** Settles once a `clearStore: true` start has cleared the store. */
   readonly ready: Promise<void>;
   getGlobalToken(): Promise<StoreInfo & { count: number }>;
   updateGlobalToken(info: StoreInfo): Promise<StoreInfo>;
